@@ -1,0 +1,129 @@
+"""Shared fixtures: the ../shared materials, databases, corpus folders, configs."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("WATCHER_SHARED", ROOT.parent / "shared"))
+SEEDS = SHARED / "seeds"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, or a skip with the reason when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the shared materials sit beside the checkout in CI")
+    return path
+
+
+def read_page(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
+@pytest.fixture
+def seed_corpus(tmp_path: Path) -> Path:
+    """A temporary copy of the user's seed corpus."""
+    seeds = shared_path("seeds")
+    folder = tmp_path / "corpus"
+    shutil.copytree(seeds, folder)
+    return folder
+
+
+def _postgres_url() -> str | None:
+    return os.environ.get("WATCHER_TEST_POSTGRES_URL") or None
+
+
+def _database_params() -> list[object]:
+    params: list[object] = [pytest.param("sqlite", id="sqlite")]
+    params.append(
+        pytest.param(
+            "postgresql",
+            id="postgresql",
+            marks=pytest.mark.skipif(
+                _postgres_url() is None, reason="WATCHER_TEST_POSTGRES_URL is not set"
+            ),
+        )
+    )
+    return params
+
+
+@pytest.fixture(params=_database_params())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'watcher.db'}"
+        return
+    base = _postgres_url()
+    assert base is not None
+    name = f"watcher_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def write_config(
+    path: Path,
+    *,
+    database_url: str,
+    corpus: Path,
+    sources: list[dict[str, object]],
+    extra: str = "",
+    http: str = "",
+) -> Path:
+    lines = [
+        "[storage]",
+        f'database_url = "{database_url}"',
+        f'corpus_dir = "{corpus}"',
+        "",
+        "[http]",
+        'allowed_networks = ["127.0.0.0/8"]',
+        "per_host_delay = 0",
+        "timeout = 5",
+        "deadline = 10",
+        http,
+        "",
+        extra,
+    ]
+    for source in sources:
+        lines.append("[[sources]]")
+        for key, value in source.items():
+            rendered = f'"{value}"' if isinstance(value, str) else repr(value).lower()
+            lines.append(f"{key} = {rendered}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run_watcher(
+    *args: str, config: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``python -m watcher`` as a user runs it, with a deadline that only catches hangs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    if config is not None:
+        env["WATCHER_CONFIG"] = str(config)
+    return subprocess.run(
+        [sys.executable, "-m", "watcher", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )

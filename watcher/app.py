@@ -1,0 +1,49 @@
+"""Wiring: the real parts put together for one pass. The CLI and the daemon call this."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from watcher.classify import KeywordClassifier
+from watcher.config import Config, SourceConfig
+from watcher.corpus import sync_corpus
+from watcher.db import open_engine
+from watcher.extract import ExtractorPool
+from watcher.http import Fetcher
+from watcher.pipeline import PassReport, Pipeline, Progress
+from watcher.store import Store
+
+__all__ = ["open_store", "run_pass"]
+
+
+def open_store(config: Config) -> Store:
+    """The database at head, and the corpus folder reconciled with it."""
+    store = Store(open_engine(config.storage.database_url))
+    sync_corpus(store, config.storage.corpus_dir, datetime.now(UTC))
+    return store
+
+
+async def run_pass(
+    config: Config,
+    store: Store,
+    sources: Sequence[SourceConfig],
+    urls: Sequence[str] = (),
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> PassReport:
+    extractor = ExtractorPool(workers)
+    try:
+        async with Fetcher(config.http) as fetcher:
+            pipeline = Pipeline(
+                config,
+                store,
+                fetcher,
+                extractor,
+                KeywordClassifier(config.classify.threshold),
+                progress=progress,
+            )
+            return await pipeline.run(sources, urls)
+    finally:
+        extractor.close()

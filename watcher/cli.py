@@ -1,0 +1,140 @@
+"""The command line: ``watcher [--config PATH] COMMAND``.
+
+Exit codes (DESIGN.md): 0 the command ran (a fetch pass may have had failing sources),
+1 every source failed, 2 bad usage or configuration. Output goes to stdout, logs to
+stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from watcher.app import open_store, run_pass
+from watcher.config import Config, SourceConfig, config_path_from_env, load_config
+from watcher.errors import ConfigError, StoreError
+from watcher.logs import configure_logging
+from watcher.pipeline import PassReport
+from watcher.store import Store
+
+app = typer.Typer(
+    name="watcher",
+    help="Follow inter-Korean and Russia-Korea analysis into a text corpus.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_out = Console(highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False)
+
+
+@dataclass(frozen=True)
+class _State:
+    config_path: Path
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Configuration file [env: WATCHER_CONFIG]."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every entry.")] = False,
+) -> None:
+    configure_logging(logging.INFO if verbose else logging.WARNING)
+    ctx.obj = _State(config_path_from_env(config))
+
+
+def _load(ctx: typer.Context) -> Config:
+    state: _State = ctx.obj
+    try:
+        return load_config(state.config_path)
+    except ConfigError as exc:
+        _err.print(f"watcher: {exc}", markup=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def fetch(
+    ctx: typer.Context,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this source (repeatable).")
+    ] = None,
+    url: Annotated[
+        list[str] | None, typer.Option("--url", help="Fetch this article URL (repeatable).")
+    ] = None,
+) -> None:
+    """One pass now over every source (or the named ones, or single article URLs)."""
+    config = _load(ctx)
+    sources = _select(config, source or [], bool(url))
+    try:
+        store = open_store(config)
+    except StoreError as exc:
+        _err.print(f"watcher: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    report = _run_with_progress(config, store, sources, url or [])
+    _print_report(report)
+    raise typer.Exit(1 if report.all_failed else 0)
+
+
+def _select(config: Config, names: list[str], have_urls: bool) -> list[SourceConfig]:
+    if not names:
+        return [] if have_urls else list(config.sources)
+    by_name = {s.name: s for s in config.sources}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        known = ", ".join(repr(n) for n in by_name) or "(none configured)"
+        _err.print(f"watcher: unknown source {', '.join(map(repr, unknown))}; known: {known}")
+        raise typer.Exit(2)
+    return [by_name[name] for name in names]
+
+
+def _run_with_progress(
+    config: Config, store: Store, sources: list[SourceConfig], urls: list[str]
+) -> PassReport:
+    if not _err.is_terminal:
+        return asyncio.run(run_pass(config, store, sources, urls))
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=_err, transient=True) as bar:
+        task = bar.add_task("pages", total=0)
+
+        def progress(_source: str, delta: int) -> None:
+            if delta > 0:
+                bar.update(task, total=(bar.tasks[0].total or 0) + delta)
+            else:
+                bar.advance(task)
+
+        return asyncio.run(run_pass(config, store, sources, urls, progress=progress))
+
+
+def _print_report(report: PassReport) -> None:
+    table = Table(title="watcher fetch", title_justify="left")
+    for column in ("source", "seen", "new", "relevant", "filed", "duplicates", "errors"):
+        table.add_column(column, justify="left" if column == "source" else "right")
+    table.add_column("status")
+    for source in report.sources:
+        status = f"FAILED {source.error}" if source.error else "ok"
+        numbers = (source.seen, source.new, source.relevant, source.filed, source.duplicates)
+        table.add_row(source.name, *map(str, numbers), str(source.errors), status)
+    _out.print(table)
+    for source in report.sources:
+        for line in source.warnings + source.failures:
+            _out.print(f"{source.name}: {line}", markup=False)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,217 @@
+"""Configuration: one TOML file, validated once, with a few environment overrides.
+
+The keys are a contract (DESIGN.md): scripts and deployments write them, so keys may be
+added but never renamed. Unknown keys are errors, because a misspelt key that is silently
+ignored is a setting the user believes in and does not have.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from watcher.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "ClassifyConfig",
+    "Config",
+    "DigestConfig",
+    "HttpConfig",
+    "SmtpConfig",
+    "SourceConfig",
+    "StorageConfig",
+    "config_path_from_env",
+    "load_config",
+]
+
+DEFAULT_CONFIG_PATH = Path("config/watcher.toml")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageConfig(_Strict):
+    database_url: str = "sqlite:///data/watcher.db"
+    corpus_dir: Path = Path("corpus")
+    file_all: bool = False
+
+
+class HttpConfig(_Strict):
+    user_agent: str = "watcher/1.0 (+https://example.org/contact)"
+    timeout: Annotated[float, Field(gt=0)] = 20.0
+    max_bytes: Annotated[int, Field(gt=0)] = 10_000_000
+    deadline: Annotated[float, Field(gt=0)] = 60.0
+    allowed_networks: list[str] = []
+    per_host_delay: Annotated[float, Field(ge=0)] = 2.0
+    max_redirects: Annotated[int, Field(ge=0, le=30)] = 10
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 16
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks_parse(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)  # raises ValueError, named by pydantic
+        return value
+
+
+class ClassifyConfig(_Strict):
+    threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
+
+
+class DigestConfig(_Strict):
+    recipients: list[str] = []
+    sender: str = "watcher@localhost"
+    send_at: time = time(7, 0)
+    timezone: str = "UTC"
+
+
+class SmtpConfig(_Strict):
+    host: str = "localhost"
+    port: Annotated[int, Field(gt=0, lt=65536)] = 25
+    starttls: bool = False
+    implicit_tls: bool = False
+    username: str = ""
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> SmtpConfig:
+        if self.starttls and self.implicit_tls:
+            raise ValueError("starttls and implicit_tls cannot both be true")
+        return self
+
+
+class SourceConfig(_Strict):
+    name: Annotated[str, Field(min_length=1)]
+    url: AnyHttpUrl
+    homepage: AnyHttpUrl | None = None
+    language: str = "en"
+    tags: list[str] = []
+    interval_minutes: Annotated[int, Field(ge=1)] = 60
+    max_age_days: Annotated[int, Field(ge=0)] = 30
+    kind: Literal["feed"] = "feed"
+
+    @property
+    def feed_url(self) -> str:
+        return str(self.url)
+
+
+class Config(_Strict):
+    storage: StorageConfig = StorageConfig()
+    http: HttpConfig = HttpConfig()
+    classify: ClassifyConfig = ClassifyConfig()
+    digest: DigestConfig = DigestConfig()
+    smtp: SmtpConfig = SmtpConfig()
+    sources: list[SourceConfig] = []
+
+    @model_validator(mode="after")
+    def _unique_sources(self) -> Config:
+        seen_names: set[str] = set()
+        seen_urls: set[str] = set()
+        for source in self.sources:
+            if source.name in seen_names:
+                raise ValueError(f"two sources are named {source.name!r}")
+            if source.feed_url in seen_urls:
+                raise ValueError(f"two sources share the feed URL {source.feed_url}")
+            seen_names.add(source.name)
+            seen_urls.add(source.feed_url)
+        return self
+
+
+def config_path_from_env(explicit: Path | None) -> Path:
+    """The --config option, else WATCHER_CONFIG, else the default path."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("WATCHER_CONFIG")
+    return Path(env) if env else DEFAULT_CONFIG_PATH
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, override from the environment, validate, and resolve relative paths.
+
+    Every problem becomes one ConfigError naming the file and the key, so the CLI can
+    print it and exit 2 without a traceback.
+    """
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    raw = _read_toml(path)
+    raw = _apply_env(raw, env)
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(str(path), [_describe(err) for err in exc.errors()]) from None
+    return _resolve_paths(config, path.parent, env)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["file not found"]) from None
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read: {exc.strerror}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
+
+
+def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    overrides = {
+        ("storage", "database_url"): env.get("WATCHER_DATABASE_URL"),
+        ("storage", "corpus_dir"): env.get("WATCHER_CORPUS_DIR"),
+        ("smtp", "host"): env.get("WATCHER_SMTP_HOST"),
+        ("smtp", "port"): env.get("WATCHER_SMTP_PORT"),
+        ("smtp", "username"): env.get("WATCHER_SMTP_USERNAME"),
+    }
+    merged = {key: dict(value) if isinstance(value, dict) else value for key, value in raw.items()}
+    for (table, key), value in overrides.items():
+        if value:
+            section = merged.setdefault(table, {})
+            if isinstance(section, dict):
+                section[key] = value
+    return merged
+
+
+def _describe(error: Any) -> str:
+    location = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"{location}: unknown key"
+    return f"{location}: {error['msg']} (got {error.get('input')!r})"
+
+
+def _resolve_paths(config: Config, base: Path, env: Mapping[str, str]) -> Config:
+    # Values from the environment are taken relative to the working directory, like any
+    # shell path; values from the file are relative to the file's folder.
+    storage = config.storage
+    corpus = storage.corpus_dir
+    if not corpus.is_absolute() and not env.get("WATCHER_CORPUS_DIR"):
+        corpus = base / corpus
+    url = storage.database_url
+    if not env.get("WATCHER_DATABASE_URL"):
+        url = _resolve_sqlite_url(url, base)
+    new_storage = storage.model_copy(update={"corpus_dir": corpus, "database_url": url})
+    return config.model_copy(update={"storage": new_storage})
+
+
+def _resolve_sqlite_url(url: str, base: Path) -> str:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == "sqlite:///:memory:":
+        return url
+    rest = url[len(prefix) :]
+    if rest.startswith("/"):
+        return url
+    return prefix + str((base / rest).resolve())

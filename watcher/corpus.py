@@ -1,0 +1,147 @@
+"""The corpus folder: the user's seed files and the files watcher adds beside them.
+
+File names are ``NNN_<16 hex>.txt`` (DESIGN.md): the running number is max + 1 over the
+folder (gaps are never filled) and is allocated under the database's unique key; the
+hex is the first 16 digits of SHA-256 of the article's canonical URL, frozen when the
+file is written. A file is created exclusively (written aside, then hard-linked into
+place, which fails rather than replace anything) and the manifest is replaced
+atomically, so a reader never sees half a file and a crash never leaves one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from watcher.dedup import paragraph_hashes, text_hash
+from watcher.store import Store
+
+__all__ = [
+    "FILE_NAME",
+    "CorpusFile",
+    "highest_number",
+    "render",
+    "scan",
+    "sync_corpus",
+    "write_exclusive",
+    "write_manifest",
+]
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = re.compile(r"^(\d{3,})_([0-9a-f]{16})\.txt$")
+MANIFEST = "manifest.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusFile:
+    name: str
+    number: int
+    key: str
+    text: str
+
+
+def scan(folder: Path) -> list[CorpusFile]:
+    """Every corpus file in the folder, read as it is (UTF-8, undecodable bytes replaced)."""
+    found: list[CorpusFile] = []
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.iterdir()):
+        match = FILE_NAME.match(path.name)
+        if match and path.is_file():
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            found.append(CorpusFile(path.name, int(match.group(1)), match.group(2), text))
+    return found
+
+
+def highest_number(folder: Path) -> int:
+    numbers = [int(m.group(1)) for p in _names(folder) if (m := FILE_NAME.match(p))]
+    return max(numbers, default=-1)
+
+
+def _names(folder: Path) -> Iterable[str]:
+    return (entry.name for entry in os.scandir(folder)) if folder.is_dir() else ()
+
+
+def render(title: str | None, text: str) -> str:
+    """Title on the first line, then one paragraph per line."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    body = [line for line in lines if line]
+    head = " ".join((title or "").split()) or (body[0] if body else "")
+    if body and head == body[0] and not title:
+        body = body[1:]
+    return "\n".join([head, *body]) + "\n"
+
+
+def write_exclusive(folder: Path, name: str, content: str) -> None:
+    """Create ``folder/name`` with ``content``; FileExistsError if it exists already."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".txt", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, folder / name)  # atomic, and never replaces an existing file
+    finally:
+        os.unlink(temporary)
+
+
+def write_manifest(folder: Path, rows: list[dict[str, Any]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".jsonl", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, folder / MANIFEST)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def sync_corpus(store: Store, folder: Path, now: datetime) -> None:
+    """Bring the database and the folder into agreement at start-up.
+
+    New files (the seeds, or files the user added) are fingerprinted so that an article
+    found again counts as known; edited files are re-fingerprinted; deleted files leave
+    the manifest but stay known; files that a crash kept from being written are written;
+    the manifest is regenerated.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    known = store.corpus_files()
+    on_disk = scan(folder)
+    for corpus_file in on_disk:
+        _sync_file(store, corpus_file, known.get(corpus_file.name))
+    present = {f.name for f in on_disk}
+    for item_id, name, title, text in store.unwritten_files():
+        if name not in present:
+            write_exclusive(folder, name, render(title, text))
+            log.info("corpus_file_repaired", extra={"file": name})
+        store.mark_filed(item_id, now)
+        present.add(name)
+    for name, (item_id, _hash, _seed) in known.items():
+        store.set_file_missing(item_id, name not in present)
+    write_manifest(folder, store.manifest_rows())
+
+
+def _sync_file(store: Store, corpus_file: CorpusFile, known: tuple[int, str, bool] | None) -> None:
+    hashes = paragraph_hashes(corpus_file.text)
+    if known is None:
+        store.add_seed(
+            corpus_file.name, corpus_file.number, corpus_file.key, corpus_file.text, hashes
+        )
+        log.info("corpus_file_added", extra={"file": corpus_file.name})
+    elif known[2] and known[1] != text_hash(corpus_file.text):
+        store.update_seed_text(known[0], corpus_file.text, hashes)
+        log.info("corpus_file_changed", extra={"file": corpus_file.name})

@@ -1,0 +1,213 @@
+"""Page bytes -> Article | ExtractFailed, with trafilatura on HTML watcher fetched.
+
+Cascade: decode (BOM, HTTP charset, <meta charset>, then detection; EUC-KR is read as
+its superset CP949 and Latin-1 as windows-1252, as browsers do) -> trafilatura's main
+extraction with metadata -> when the page yields too little text (a teaser, a paywall,
+a script-built page), the feed's own content if it is longer -> a typed failure with
+its reason. trafilatura is never handed a URL to download.
+
+Extraction is CPU-bound; ``ExtractorPool`` runs it in worker processes so a pass is
+limited by the machine's cores, not by one interpreter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import re
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+import charset_normalizer
+import lxml.html
+from lxml.etree import ParserError
+from trafilatura import bare_extraction
+from trafilatura.settings import Document
+from w3lib.encoding import html_to_unicode
+
+from watcher.dedup import normalize_text
+
+__all__ = [
+    "Article",
+    "ExtractFailed",
+    "ExtractorPool",
+    "decode_html",
+    "extract_page",
+    "html_to_paragraphs",
+]
+
+log = logging.getLogger(__name__)
+
+MIN_WORDS = 60  # below this a page is a teaser or a wall; try the feed's content
+_CHALLENGE = re.compile(
+    r"just a moment|enable javascript and cookies|checking your browser|attention required"
+    r"|cf-chl|captcha|access denied",
+    re.IGNORECASE,
+)
+_HTML_LANG = re.compile(r"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    url: str  # the URL the page was served from (after redirects)
+    declared_canonical: str | None  # <link rel=canonical> or og:url, not yet trusted
+    title: str | None
+    text: str  # one paragraph per line, title not repeated
+    authors: tuple[str, ...]
+    published: datetime | None
+    language: str | None
+    sitename: str | None
+    from_feed: bool  # the page gave too little; the text is the feed's own content
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractFailed:
+    url: str
+    kind: Literal["extract_error", "blocked"]
+    reason: str
+
+
+def extract_page(
+    body: bytes, content_type: str | None, url: str, feed_content: str | None = None
+) -> Article | ExtractFailed:
+    """The whole cascade for one page. Runs in a worker process: pure, never raises."""
+    try:
+        html = decode_html(body, content_type)
+        return _extract(html, url, feed_content)
+    except Exception as exc:  # a worker must answer, whatever trafilatura or lxml raise
+        log.warning("extract_crashed", extra={"url": url, "error": repr(exc)})
+        return ExtractFailed(url, "extract_error", f"extraction crashed: {exc!r}")
+
+
+def _extract(html: str, url: str, feed_content: str | None) -> Article | ExtractFailed:
+    doc = _trafilatura(html, url)
+    title = _clean(doc.title) if doc else None
+    text = _drop_repeated_title((doc.text or "") if doc else "", title)
+    feed_text = "\n".join(html_to_paragraphs(feed_content)) if feed_content else ""
+    from_feed = _word_count(text) < MIN_WORDS and _word_count(feed_text) > _word_count(text)
+    if from_feed:
+        text = feed_text
+    if not text.strip():
+        if _CHALLENGE.search(html[:20000]):
+            return ExtractFailed(url, "blocked", "the page is a bot challenge")
+        return ExtractFailed(url, "extract_error", "no article text found on the page")
+    return Article(
+        url=url,
+        declared_canonical=doc.url if doc else None,
+        title=title,
+        text=text,
+        authors=_authors(doc.author if doc else None),
+        published=_date(doc.date if doc else None),
+        language=_language(html, doc.language if doc else None),
+        sitename=_clean(doc.sitename) if doc else None,
+        from_feed=from_feed,
+    )
+
+
+def _trafilatura(html: str, url: str) -> Document | None:
+    doc = bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,  # reader comments are not the article
+        favor_precision=True,  # token F1 0.960 vs 0.951 on the extraction benchmark
+    )
+    return doc if isinstance(doc, Document) else None
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    _encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect_encoding)
+    return str(text)
+
+
+def _detect_encoding(body: bytes) -> str | None:
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        best = charset_normalizer.from_bytes(body[:200_000]).best()
+        return best.encoding if best is not None else None
+
+
+def html_to_paragraphs(fragment: str) -> list[str]:
+    """Paragraph texts of an HTML fragment (a feed's content), or its lines if plain."""
+    if "<" not in fragment:
+        return [line.strip() for line in fragment.splitlines() if line.strip()]
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (ParserError, ValueError):
+        return []
+    blocks = root.xpath(".//p|.//li|.//h2|.//h3|.//blockquote")
+    texts = [" ".join(block.text_content().split()) for block in blocks] or [
+        " ".join(root.text_content().split())
+    ]
+    return [text for text in texts if text]
+
+
+def _drop_repeated_title(text: str, title: str | None) -> str:
+    lines = text.splitlines()
+    if title and lines and normalize_text(lines[0]) == normalize_text(title):
+        lines = lines[1:]
+    return "\n".join(line.strip() for line in lines if line.strip())
+
+
+def _authors(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(name.strip() for name in value.split(";") if name.strip())
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value[:10], "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _language(html: str, detected: str | None) -> str | None:
+    if detected:
+        return detected.lower()
+    match = _HTML_LANG.search(html[:5000])
+    return match.group(1).lower() if match else None
+
+
+def _word_count(text: str) -> int:
+    return len(text.split())
+
+
+def _clean(value: str | None) -> str | None:
+    return " ".join(value.split()) or None if value else None
+
+
+class ExtractorPool:
+    """Runs ``extract_page`` on worker processes (or inline when ``workers`` is 0)."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        count = (os.cpu_count() or 1) if workers is None else workers
+        self._executor: Executor | None = None
+        if count > 0:
+            # forkserver: forking a process that runs an event loop and threads is unsafe;
+            # the server preloads trafilatura once so each worker starts warm.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["watcher.extract"])
+            self._executor = ProcessPoolExecutor(max_workers=count, mp_context=context)
+
+    async def extract(
+        self, body: bytes, content_type: str | None, url: str, feed_content: str | None
+    ) -> Article | ExtractFailed:
+        if self._executor is None:
+            return extract_page(body, content_type, url, feed_content)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, extract_page, body, content_type, url, feed_content
+        )
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,163 @@
+"""Feed bytes -> ParsedFeed: RSS 0.9x/1.0/2.0, Atom and JSON Feed, via feedparser.
+
+Entry identity (the key an entry is remembered by, per source):
+  1. the guid, when present and unique within this copy of the feed;
+  2. otherwise the entry's canonical link.
+A guid that is not stable across polls (some CMSs mint a new one on every request) is
+caught by the store, which also treats an entry as known when its canonical link is.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from watcher.dedup import canonical_url
+
+__all__ = ["FeedEntry", "ParsedFeed", "parse_feed"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    key: str
+    guid: str | None
+    link: str
+    title: str | None
+    published: datetime | None
+    authors: tuple[str, ...]
+    content: str | None  # the feed's own HTML or text for the entry, longest offered
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    version: str
+    title: str | None
+    entries: tuple[FeedEntry, ...]
+    ill_formed: bool
+    problem: str | None  # why feedparser flagged it, when it did
+    skipped: tuple[str, ...]  # entries without a usable link, described for the report
+
+
+def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
+    """Parse fetched bytes; never fetches. Raises nothing for bad input: see the fields.
+
+    ``version`` is empty when the bytes are not a feed at all (an HTML page, an error
+    page); the caller turns that into a ``not_a_feed`` failure.
+    """
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(body, response_headers=headers)
+    problem = _bozo_reason(parsed)
+    raw_entries = list(parsed.entries)
+    entries, skipped = _entries(raw_entries, url)
+    return ParsedFeed(
+        version=str(parsed.get("version") or ""),
+        title=_clean(parsed.feed.get("title")),
+        entries=tuple(entries),
+        ill_formed=bool(parsed.get("bozo")),
+        problem=problem,
+        skipped=tuple(skipped),
+    )
+
+
+def _bozo_reason(parsed: Any) -> str | None:
+    if not parsed.get("bozo"):
+        return None
+    exc = parsed.get("bozo_exception")
+    return f"{type(exc).__name__}: {exc}" if exc is not None else "ill-formed"
+
+
+def _entries(raw_entries: list[Any], feed_url: str) -> tuple[list[FeedEntry], list[str]]:
+    guids = Counter(_guid(raw) for raw in raw_entries)
+    entries: list[FeedEntry] = []
+    skipped: list[str] = []
+    for position, raw in enumerate(raw_entries):
+        link = _link(raw)
+        if link is None:
+            title = _clean(raw.get("title")) or "(untitled)"
+            skipped.append(f"entry {position + 1} {title!r} has no http(s) link")
+            continue
+        guid = _guid(raw)
+        key = guid if guid and guids[guid] == 1 else canonical_url(link)
+        entries.append(
+            FeedEntry(
+                key=key,
+                guid=guid,
+                link=link,
+                title=_clean(raw.get("title")),
+                published=_published(raw),
+                authors=_authors(raw),
+                content=_content(raw),
+            )
+        )
+    if skipped:
+        log.warning("feed_entries_without_link", extra={"url": feed_url, "count": len(skipped)})
+    return entries, skipped
+
+
+def _guid(raw: Any) -> str | None:
+    value = raw.get("id")
+    return str(value).strip() or None if value else None
+
+
+def _link(raw: Any) -> str | None:
+    candidates = [raw.get("link")]
+    candidates += [
+        link.get("href") for link in raw.get("links", []) if link.get("rel") in (None, "alternate")
+    ]
+    guid = raw.get("id")
+    if raw.get("guidislink") or (
+        isinstance(guid, str) and guid.startswith(("http://", "https://"))
+    ):
+        candidates.append(guid)
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate.strip().lower().startswith(
+            ("http://", "https://")
+        ):
+            return candidate.strip()
+    return None
+
+
+def _published(raw: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = raw.get(key)
+        if value:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), UTC)
+            except (OverflowError, ValueError, OSError):
+                continue
+    return None
+
+
+def _authors(raw: Any) -> tuple[str, ...]:
+    names = [
+        _clean(author.get("name")) for author in raw.get("authors", []) if hasattr(author, "get")
+    ]
+    found = tuple(name for name in names if name)
+    if found:
+        return found
+    single = _clean(raw.get("author"))
+    return (single,) if single else ()
+
+
+def _content(raw: Any) -> str | None:
+    bodies = [part.get("value", "") for part in raw.get("content", []) if hasattr(part, "get")]
+    bodies.append(raw.get("summary") or "")
+    longest = max(bodies, key=len)
+    return longest or None
+
+
+def _clean(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.split())
+    return text or None

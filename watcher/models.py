@@ -1,0 +1,113 @@
+"""Database tables. They stay inside the storage layer; other stages see dataclasses.
+
+Every time is an aware UTC datetime (SQLModel's UTCDateTime stores it as UTC on both
+databases and gives it back aware, also from SQLite, which keeps no zone).
+
+- ``Source``: a feed's polling state, keyed by feed URL so a renamed source keeps history.
+- ``Item``: one article, however many times it was seen (seeds included); owns the
+  corpus file if it has one. ``file_number`` is unique: the database allocates numbers.
+- ``Entry``: every feed entry ever seen, with its processing state; ``item_id`` is the
+  item it produced or, when ``duplicate`` is true, the item it copies.
+- ``UrlAlias``: every canonical URL known for an item (feed link, final URL, page
+  canonical), so a copy is recognised before its page is downloaded.
+- ``Paragraph``: fingerprints of an item's long paragraphs, for copies whose furniture
+  differs (a seed file with its masthead versus the same article extracted from the web).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = ["Entry", "Item", "Paragraph", "Source", "UrlAlias"]
+
+
+class Source(SQLModel, table=True):
+    __tablename__ = "sources"
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_url: str = Field(unique=True, max_length=2048)
+    name: str = Field(max_length=300)
+    etag: str | None = Field(default=None, max_length=1024)
+    last_modified: str | None = Field(default=None, max_length=200)
+    body_hash: str | None = Field(default=None, max_length=64)
+    last_polled_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error_kind: str | None = Field(default=None, max_length=40)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    consecutive_failures: int = 0
+    next_poll_at: datetime | None = None
+
+
+class Item(SQLModel, table=True):
+    __tablename__ = "items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=16, index=True)
+    url: str | None = Field(default=None, max_length=2048)
+    is_seed: bool = False
+    title: str | None = Field(default=None, sa_column=Column(Text))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    text_hash: str = Field(max_length=64, index=True)
+    n_paragraphs: int = 0
+    authors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    published: datetime | None = None
+    fetched: datetime | None = None
+    language: str | None = Field(default=None, max_length=20)
+    source_name: str | None = Field(default=None, max_length=300)
+    relevant: bool = False
+    score: float = 0.0
+    labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    user_mark: str | None = Field(default=None, max_length=20)
+    file: str | None = Field(default=None, unique=True, max_length=255)
+    file_number: int | None = Field(default=None, unique=True)
+    filed_at: datetime | None = None
+    file_missing: bool = False
+
+
+class Entry(SQLModel, table=True):
+    __tablename__ = "entries"
+    __table_args__ = (UniqueConstraint("source_id", "entry_key", name="uq_entries_source_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    entry_key: str = Field(max_length=2048)
+    guid: str | None = Field(default=None, max_length=2048)
+    link: str = Field(max_length=2048)
+    url_hash: str = Field(max_length=64, index=True)
+    final_url: str | None = Field(default=None, max_length=2048)
+    title: str | None = Field(default=None, sa_column=Column(Text))
+    published: datetime | None = None
+    first_seen: datetime
+    fetched_at: datetime | None = None
+    state: str = Field(default="pending", max_length=10)  # pending | failed | done
+    permanent: bool = False
+    attempts: int = 0
+    next_try: datetime | None = None
+    error_kind: str | None = Field(default=None, max_length=40)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    outcome: str | None = Field(default=None, max_length=20)
+    item_id: int | None = Field(default=None, foreign_key="items.id", index=True)
+    duplicate: bool = False
+    feed_content: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class UrlAlias(SQLModel, table=True):
+    __tablename__ = "url_aliases"
+
+    url_hash: str = Field(primary_key=True, max_length=64)
+    url: str = Field(max_length=2048)
+    item_id: int = Field(foreign_key="items.id", index=True)
+    rules_version: int
+
+
+class Paragraph(SQLModel, table=True):
+    __tablename__ = "paragraphs"
+    __table_args__ = (UniqueConstraint("hash", "item_id", name="uq_paragraphs_hash_item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hash: str = Field(max_length=16, index=True)
+    item_id: int = Field(foreign_key="items.id", index=True)

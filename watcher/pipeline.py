@@ -1,0 +1,422 @@
+"""One pass over sources, stage by stage.
+
+    for each source (concurrently; one failing source never stops the others):
+    | fetch feed (conditional GET)           -> Response | NotModified | FetchError
+    | body hash unchanged?                   -> nothing to parse
+    | parse entries                          -> ParsedFeed (no feed at all: not_a_feed)
+    | drop entries already known             (store: by entry key, or by link)
+    | record the new ones as pending         (durable before the feed's validators are)
+    | + earlier entries whose retry is due   (store)
+    for each entry (concurrently, bounded by the fetcher):
+    | known URL?                             -> duplicate, no download
+    | fetch page                             -> Response | FetchError (retried later if transient)
+    | extract (worker process)               -> Article | ExtractFailed
+    | dedup (URLs, text hash, paragraphs)    -> new | duplicate of an item
+    | classify                               -> Verdict
+    | store item; corpus file if relevant    -> outcome, counted in a SourceReport
+
+The feed's validators (ETag, Last-Modified, body hash) are stored only after its new
+entries are: a process killed mid-pass finds them pending on restart, never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from watcher.classify import Classifier
+from watcher.config import Config, SourceConfig
+from watcher.corpus import highest_number, render, write_exclusive, write_manifest
+from watcher.dedup import (
+    canonical_url,
+    file_key,
+    paragraph_hashes,
+    text_hash,
+    trusted_canonical,
+    url_hash,
+)
+from watcher.errors import FetchError, FetchErrorKind
+from watcher.extract import Article, ExtractFailed, ExtractorPool
+from watcher.feeds import FeedEntry, ParsedFeed, parse_feed
+from watcher.http import Fetcher, NotModified, Response
+from watcher.store import NewItem, PendingEntry, SourceState, Store
+
+__all__ = ["MANUAL_SOURCE", "PassReport", "Pipeline", "SourceReport"]
+
+log = logging.getLogger(__name__)
+
+MANUAL_SOURCE = "urn:watcher:command-line"
+_FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+_PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+_PAGE_TYPES = ("html", "xml", "text/plain")
+
+
+@dataclass(slots=True)
+class SourceReport:
+    name: str
+    url: str
+    seen: int = 0
+    new: int = 0
+    relevant: int = 0
+    filed: int = 0
+    duplicates: int = 0
+    errors: int = 0
+    error: str | None = None  # the source itself failed: this is why
+    error_kind: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # entries that failed, with the cause
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(frozen=True, slots=True)
+class PassReport:
+    sources: tuple[SourceReport, ...]
+
+    @property
+    def all_failed(self) -> bool:
+        return bool(self.sources) and all(report.failed for report in self.sources)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    entry_id: int
+    link: str
+    title: str | None
+    published: datetime | None
+    authors: tuple[str, ...]
+    feed_content: str | None
+
+
+Progress = Callable[[str, int], None]  # (source name, +pages queued or -1 when one is done)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        fetcher: Fetcher,
+        extractor: ExtractorPool,
+        classifier: Classifier,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        progress: Progress | None = None,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._fetcher = fetcher
+        self._extractor = extractor
+        self._classifier = classifier
+        self._clock = clock
+        self._progress = progress or (lambda _name, _delta: None)
+        self._corpus = Path(config.storage.corpus_dir)
+
+    async def run(self, sources: Sequence[SourceConfig], urls: Sequence[str] = ()) -> PassReport:
+        states = self._store.sync_sources(sources)
+        tasks = [self.poll_source(source, states[source.feed_url]) for source in sources]
+        if urls:
+            tasks.append(self.fetch_urls(urls))
+        reports = await asyncio.gather(*tasks)
+        write_manifest(self._corpus, self._store.manifest_rows())
+        return PassReport(tuple(reports))
+
+    async def poll_source(self, source: SourceConfig, state: SourceState) -> SourceReport:
+        """Poll one feed and process its entries. Never raises: failures are reported."""
+        report = SourceReport(source.name, source.feed_url)
+        try:
+            jobs = await self._read_feed(source, state, report)
+        except FetchError as exc:
+            self._store.record_poll_failure(state.id, exc, self._clock())
+            report.error, report.error_kind = str(exc), exc.kind
+            log.warning("source_failed", extra={"source": source.name, "error": str(exc)})
+            jobs = []
+        retries = self._store.due_retries(state.id, self._clock(), (job.entry_id for job in jobs))
+        jobs += [_job_from_pending(pending) for pending in retries]
+        await self._run_jobs(source.name, source.language, jobs, report)
+        return report
+
+    async def fetch_urls(self, urls: Sequence[str]) -> SourceReport:
+        """Single article URLs given on the command line, as one pseudo-source."""
+        state = self._store.sync_manual_source(MANUAL_SOURCE, "(command line)")
+        report = SourceReport("(command line)", MANUAL_SOURCE)
+        jobs: list[_Job] = []
+        for url in urls:
+            entry = FeedEntry(canonical_url(url), None, url, None, None, (), None)
+            job = self._admit(state, entry, report, first_poll=False, max_age_days=0)
+            if job is not None:
+                jobs.append(job)
+        await self._run_jobs(report.name, None, jobs, report)
+        if jobs and report.errors == len(jobs):
+            report.error, report.error_kind = "every URL failed", "failed"
+        return report
+
+    # -- the feed ------------------------------------------------------------------
+
+    async def _read_feed(
+        self, source: SourceConfig, state: SourceState, report: SourceReport
+    ) -> list[_Job]:
+        result = await self._fetcher.get(
+            source.feed_url, etag=state.etag, last_modified=state.last_modified, accept=_FEED_ACCEPT
+        )
+        if isinstance(result, NotModified):
+            self._store.record_poll_success(state.id, self._clock())
+            return []
+        body_hash = hashlib.sha256(result.body).hexdigest()
+        if body_hash == state.body_hash:
+            # Some servers send no validators; an identical body needs no parsing.
+            self._store.record_poll_success(state.id, self._clock())
+            return []
+        parsed = _parse_or_raise(result)
+        report.seen = len(parsed.entries)
+        report.warnings += _feed_warnings(parsed)
+        first_poll = state.last_success_at is None
+        jobs = [
+            job
+            for entry in parsed.entries
+            if (job := self._admit(state, entry, report, first_poll, source.max_age_days))
+        ]
+        self._store.record_poll_success(
+            state.id,
+            self._clock(),
+            etag=result.etag,
+            last_modified=result.last_modified,
+            body_hash=body_hash,
+        )
+        return jobs
+
+    def _admit(
+        self,
+        state: SourceState,
+        entry: FeedEntry,
+        report: SourceReport,
+        first_poll: bool,
+        max_age_days: int,
+    ) -> _Job | None:
+        """Record a newly seen entry; the job to do for it, if any."""
+        now = self._clock()
+        link_hash = url_hash(canonical_url(entry.link))
+        status = self._store.entry_status(state.id, entry.key, link_hash, now)
+        if status is not None:
+            return None  # known, or pending: due retries are picked up separately
+        report.new += 1
+        entry_id = self._store.add_entry(state.id, _entry_values(entry, link_hash, now))
+        if first_poll and _too_old(entry, max_age_days, now):
+            self._store.mark_entry_done(entry_id, outcome="too_old", now=now)
+            return None
+        return _Job(
+            entry_id, entry.link, entry.title, entry.published, entry.authors, entry.content
+        )
+
+    # -- the entries ---------------------------------------------------------------
+
+    async def _run_jobs(
+        self, name: str, language: str | None, jobs: list[_Job], report: SourceReport
+    ) -> None:
+        if not jobs:
+            return
+        self._progress(name, len(jobs))
+        outcomes = await asyncio.gather(*(self._process(name, language, job) for job in jobs))
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            _count(report, job, outcome)
+
+    async def _process(self, source: str, language: str | None, job: _Job) -> str:
+        try:
+            return await self._process_entry(source, language, job)
+        finally:
+            self._progress(source, -1)
+
+    async def _process_entry(self, source: str, language: str | None, job: _Job) -> str:
+        link = canonical_url(job.link)
+        known = self._store.item_by_urls([url_hash(link)])
+        if known is not None:
+            self._store.mark_entry_done(
+                job.entry_id, outcome="duplicate", item_id=known, duplicate=True, now=self._clock()
+            )
+            return "duplicate"
+        try:
+            page = await self._fetcher.get(job.link, accept=_PAGE_ACCEPT)
+            assert isinstance(page, Response)  # no validators were sent
+            _check_page_type(page)
+        except FetchError as exc:
+            return self._failed(source, job, exc.kind, str(exc), exc.transient)
+        result = await self._extractor.extract(
+            page.body, page.content_type, page.final_url, job.feed_content
+        )
+        if isinstance(result, ExtractFailed):
+            return self._failed(source, job, result.kind, result.reason, result.kind == "blocked")
+        return self._settle(source, language, job, link, result)
+
+    def _failed(self, source: str, job: _Job, kind: str, detail: str, transient: bool) -> str:
+        now = self._clock()
+        gave_up = self._store.mark_entry_failed(
+            job.entry_id, kind, detail, transient=transient, now=now
+        )
+        log.warning(
+            "entry_failed",
+            extra={"source": source, "url": job.link, "kind": kind, "error": detail},
+        )
+        return f"failed:{kind}:{detail}" + ("" if gave_up else " (will retry)")
+
+    def _settle(
+        self, source: str, language: str | None, job: _Job, link: str, article: Article
+    ) -> str:
+        """Dedup, classify, store and file one extracted article. No awaits inside: the
+        check and the insert cannot interleave with another entry's."""
+        now = self._clock()
+        final = canonical_url(article.url)
+        declared = trusted_canonical(article.declared_canonical, article.url)
+        aliases = [u for u in dict.fromkeys([declared, final, link]) if u]
+        digest = text_hash(article.text)
+        hashes = paragraph_hashes(article.text)
+        original = self._store.item_by_urls([url_hash(final), url_hash(link)])
+        if original is None and declared:
+            original, declared = self._check_declared(declared, digest, hashes)
+            aliases = [u for u in dict.fromkeys([declared, final, link]) if u]
+        original = original or self._store.item_by_text(digest)
+        original = original or self._store.item_by_paragraphs(hashes)
+        if original is not None:
+            self._store.add_aliases(original, aliases)
+            self._store.mark_entry_done(
+                job.entry_id,
+                outcome="duplicate",
+                item_id=original,
+                duplicate=True,
+                final_url=article.url,
+                now=now,
+            )
+            return "duplicate"
+        verdict = self._classifier.classify(article.title or job.title, article.text, language)
+        item = NewItem(
+            key=file_key(aliases[0]),
+            url=aliases[0],
+            aliases=tuple(aliases),
+            title=article.title or job.title,
+            text=article.text,
+            text_hash=digest,
+            paragraph_hashes=tuple(hashes),
+            authors=article.authors or job.authors,
+            published=job.published or article.published,
+            fetched=now,
+            language=article.language or language,
+            source_name=source,
+            relevant=verdict.relevant,
+            score=verdict.score,
+            labels=verdict.labels,
+            evidence=verdict.evidence,
+        )
+        item_id = self._store.add_item(item)
+        filed = verdict.relevant or self._config.storage.file_all
+        if filed:
+            self._file(item_id, item)
+        self._store.mark_entry_done(
+            job.entry_id,
+            outcome="filed" if filed else "recorded",
+            item_id=item_id,
+            final_url=article.url,
+            now=now,
+        )
+        return ("filed" if filed else "recorded") + (":relevant" if verdict.relevant else "")
+
+    def _check_declared(
+        self, declared: str, digest: str, hashes: list[str]
+    ) -> tuple[int | None, str | None]:
+        """A declared canonical already used by a different text is not believed."""
+        candidate = self._store.item_by_urls([url_hash(declared)])
+        if candidate is None:
+            return None, declared
+        if self._store.item_text_hash(candidate) == digest:
+            return candidate, declared
+        if self._store.item_by_paragraphs(hashes, only=candidate) is not None:
+            return candidate, declared
+        log.info("canonical_ignored", extra={"url": declared, "reason": "shared by other texts"})
+        return None, None
+
+    def _file(self, item_id: int, item: NewItem) -> None:
+        content = render(item.title, item.text)
+        for _attempt in range(100):
+            _number, name = self._store.allocate_file(
+                item_id, item.key, floor=highest_number(self._corpus)
+            )
+            try:
+                write_exclusive(self._corpus, name, content)
+            except FileExistsError:
+                continue  # a file the user put there meanwhile: take the next number
+            self._store.mark_filed(item_id, self._clock())
+            log.info("entry_filed", extra={"url": item.url, "file": name})
+            return
+        raise RuntimeError(f"could not find a free corpus file name for {item.url}")
+
+
+def _parse_or_raise(response: Response) -> ParsedFeed:
+    parsed = parse_feed(response.body, url=response.final_url, content_type=response.content_type)
+    if not parsed.entries and not parsed.version:
+        kind: FetchErrorKind = "parse_error" if _looks_like_xml(response.body) else "not_a_feed"
+        detail = parsed.problem or "no feed found in the response"
+        content_type = response.content_type or "no content type"
+        raise FetchError(response.url, kind, f"{detail} ({content_type})")
+    return parsed
+
+
+def _looks_like_xml(body: bytes) -> bool:
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf")) and b"<html" not in head
+
+
+def _feed_warnings(parsed: ParsedFeed) -> list[str]:
+    warnings = list(parsed.skipped)
+    if parsed.ill_formed and parsed.entries:
+        warnings.append(f"ill-formed feed, used anyway: {parsed.problem}")
+    return warnings
+
+
+def _check_page_type(page: Response) -> None:
+    content_type = (page.content_type or "text/html").lower()
+    if not any(kind in content_type for kind in _PAGE_TYPES):
+        raise FetchError(page.url, "extract_error", f"not an HTML page ({content_type})")
+
+
+def _too_old(entry: FeedEntry, max_age_days: int, now: datetime) -> bool:
+    if max_age_days == 0 or entry.published is None:
+        return False
+    return entry.published < now - timedelta(days=max_age_days)
+
+
+def _entry_values(entry: FeedEntry, link_hash: str, now: datetime) -> dict[str, object]:
+    return {
+        "entry_key": entry.key,
+        "guid": entry.guid,
+        "link": entry.link,
+        "url_hash": link_hash,
+        "title": entry.title,
+        "published": entry.published,
+        "first_seen": now,
+        "feed_content": entry.content,
+    }
+
+
+def _job_from_pending(pending: PendingEntry) -> _Job:
+    return _Job(
+        pending.id, pending.link, pending.title, pending.published, (), pending.feed_content
+    )
+
+
+def _count(report: SourceReport, job: _Job, outcome: str) -> None:
+    if outcome == "duplicate":
+        report.duplicates += 1
+    elif outcome.startswith("failed:"):
+        report.errors += 1
+        report.failures.append(f"{job.link}: {outcome.removeprefix('failed:')}")
+    else:
+        report.filed += outcome.startswith("filed")
+        report.relevant += outcome.endswith(":relevant")
