@@ -22,8 +22,10 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true", help="list the misclassified ids")
     args = parser.parse_args()
     folder = args.shared / "eval" / "relevance"
-    articles = {a["id"]: a for a in map(json.loads, (folder / "articles.jsonl").open())}
-    labels = [json.loads(line) for line in (folder / "dev_labels.jsonl").open()]
+    articles_text = (folder / "articles.jsonl").read_text(encoding="utf-8")
+    articles = {a["id"]: a for a in map(json.loads, articles_text.splitlines())}
+    labels_text = (folder / "dev_labels.jsonl").read_text(encoding="utf-8")
+    labels = [json.loads(line) for line in labels_text.splitlines()]
     classifier = KeywordClassifier(args.threshold)
     tp = fp = fn = tn = 0
     tie_counts = {tie: [0, 0, 0] for tie in TIES}  # tp, fp, fn

@@ -15,6 +15,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from watcher.db import open_engine
+from watcher.store import Store
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WATCHER_SHARED", ROOT.parent / "shared"))
 SEEDS = SHARED / "seeds"
@@ -80,34 +83,53 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         admin.dispose()
 
 
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """A store on a fresh database at the current schema, closed after the test."""
+    opened = Store(open_engine(database_url))
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | Path):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return repr(value)
+
+
 def write_config(
     path: Path,
     *,
     database_url: str,
     corpus: Path,
     sources: list[dict[str, object]],
-    extra: str = "",
-    http: str = "",
+    http: dict[str, object] | None = None,
+    storage: dict[str, object] | None = None,
 ) -> Path:
-    lines = [
-        "[storage]",
-        f'database_url = "{database_url}"',
-        f'corpus_dir = "{corpus}"',
-        "",
-        "[http]",
-        'allowed_networks = ["127.0.0.0/8"]',
-        "per_host_delay = 0",
-        "timeout = 5",
-        "deadline = 10",
-        http,
-        "",
-        extra,
-    ]
+    """A configuration for tests: loopback allowed, no politeness delay, short deadlines."""
+    tables: dict[str, dict[str, object]] = {
+        "storage": {"database_url": database_url, "corpus_dir": corpus, **(storage or {})},
+        "http": {
+            "allowed_networks": ["127.0.0.0/8"],
+            "per_host_delay": 0,
+            "timeout": 5,
+            "deadline": 10,
+            **(http or {}),
+        },
+    }
+    lines: list[str] = []
+    for table, values in tables.items():
+        lines.append(f"[{table}]")
+        lines += [f"{key} = {_toml(value)}" for key, value in values.items()]
     for source in sources:
         lines.append("[[sources]]")
-        for key, value in source.items():
-            rendered = f'"{value}"' if isinstance(value, str) else repr(value).lower()
-            lines.append(f"{key} = {rendered}")
+        lines += [f"{key} = {_toml(value)}" for key, value in source.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -127,3 +149,19 @@ def run_watcher(
         timeout=timeout,
         check=False,
     )
+
+
+@pytest.fixture
+def threaded_server() -> Iterator[object]:
+    """A pytest-httpserver that answers requests concurrently, so one slow handler (a
+    dripping source) does not hold up the others."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        if server.is_running():
+            server.stop()

@@ -123,7 +123,8 @@ def test_fetch_files_relevant_articles_and_second_pass_is_a_no_op(
         url = str(row["url"])
         assert name.split("_")[1] == hashlib.sha256(url.encode()).hexdigest()[:16] + ".txt"
         assert "utm_" not in url
-        assert row["relevant"] is True and row["labels"], row
+        assert row["relevant"] is True, row
+        assert row["labels"], row
         assert body.splitlines()[0] == row["title"]
         assert len(body.splitlines()) >= 2, "title line, then the paragraphs"
 

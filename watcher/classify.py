@@ -79,16 +79,23 @@ _RUSSIA = _terms(
     r"росси|\bрф\b|москв|кремл|путин|лавров|шойгу",
     r"russland|russisch|moskau",
 )
+# Terms that name inter-Korean matters by themselves...
 _INTER_KOREAN = _terms(
     r"\binter[\s-]*korean\b",
     r"\btwo\s+koreas\b",
     r"\bboth\s+koreas\b",
     r"\bnorth\s+and\s+south\s+korea",
     r"\bsouth\s+and\s+north\s+korea",
-    r"\b(?:re)?unification\b",
     r"\bsunshine\s+policy\b",
     r"\bkaesong\b",
     r"\bpanmunjom\b",
+    r"남북|통일부|개성공단|판문점|이산가족",
+    r"межкорейск",
+    r"innerkoreanisch",
+)
+# ...and terms that do only with a Korea named in the same or a neighbouring sentence.
+_INTER_KOREAN_CONTEXT = _terms(
+    r"\b(?:re)?unification\b",
     r"\bdemilitari[sz]ed\s+zone\b|\bdmz\b",
     r"\bnorthern\s+limit\s+line\b",
     r"\bseparated\s+families\b",
@@ -96,9 +103,9 @@ _INTER_KOREAN = _terms(
     r"\bloudspeakers?\b",
     r"\b(?:trash|garbage|propaganda)\s+balloons?\b",
     r"\bpropaganda\s+leaflets?\b|\banti-pyongyang\s+leaflets?\b",
-    r"남북|통일부|평화통일|개성공단|판문점|비무장지대|이산가족|대북\s*전단|확성기|오물\s*풍선",
-    r"межкорейск|объединени\w*\s+коре",
-    r"innerkoreanisch|wiedervereinigung\s+korea",
+    r"평화통일|비무장지대|대북\s*전단|확성기|오물\s*풍선",
+    r"объединени\w*\s+коре",
+    r"wiedervereinigung",
 )
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
 
@@ -141,6 +148,7 @@ class _Actors:
     south: bool
     russia: bool
     inter: bool
+    inter_context: bool
 
     def __or__(self, other: _Actors) -> _Actors:
         return _Actors(
@@ -148,10 +156,11 @@ class _Actors:
             self.south or other.south,
             self.russia or other.russia,
             self.inter or other.inter,
+            self.inter_context or other.inter_context,
         )
 
 
-_NOBODY = _Actors(False, False, False, False)
+_NOBODY = _Actors(False, False, False, False, False)
 
 
 def _actors(sentence: str) -> _Actors:
@@ -160,6 +169,7 @@ def _actors(sentence: str) -> _Actors:
         south=bool(_SOUTH.search(sentence)),
         russia=bool(_RUSSIA.search(sentence)),
         inter=bool(_INTER_KOREAN.search(sentence)),
+        inter_context=bool(_INTER_KOREAN_CONTEXT.search(sentence)),
     )
 
 
@@ -182,7 +192,7 @@ def _hits(sentences: list[str]) -> list[_Hit]:
 def _sentence_ties(here: _Actors, window: _Actors) -> list[tuple[str, float]]:
     found: list[tuple[str, float]] = []
     korea = here.north or here.south
-    if here.inter and (korea or window.north or window.south):
+    if here.inter or (here.inter_context and (korea or window.north or window.south)):
         found.append(("inter-korean", 1.0))
     elif here.north and here.south:
         found.append(("inter-korean", 0.7))

@@ -122,18 +122,23 @@ def _run_with_progress(
 
 
 def _print_report(report: PassReport) -> None:
+    """A table of figures, then one line per problem with its full cause."""
     table = Table(title="watcher fetch", title_justify="left")
     for column in ("source", "seen", "new", "relevant", "filed", "duplicates", "errors"):
         table.add_column(column, justify="left" if column == "source" else "right")
-    table.add_column("status")
+    table.add_column("status", no_wrap=True)
     for source in report.sources:
-        status = f"FAILED {source.error}" if source.error else "ok"
+        status = f"FAILED ({source.error_kind})" if source.failed else "ok"
         numbers = (source.seen, source.new, source.relevant, source.filed, source.duplicates)
         table.add_row(source.name, *map(str, numbers), str(source.errors), status)
     _out.print(table)
     for source in report.sources:
-        for line in source.warnings + source.failures:
-            _out.print(f"{source.name}: {line}", markup=False)
+        if source.error:
+            _out.print(f"{source.name}: FAILED {source.error}", markup=False)
+        for line in source.warnings:
+            _out.print(f"{source.name}: warning: {line}", markup=False)
+        for line in source.failures:
+            _out.print(f"{source.name}: entry failed: {line}", markup=False)
 
 
 def main() -> None:

@@ -10,17 +10,19 @@ caught by the store, which also treats an entry as known when its canonical link
 from __future__ import annotations
 
 import calendar
+import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
 from watcher.dedup import canonical_url
 
-__all__ = ["FeedEntry", "ParsedFeed", "parse_feed"]
+__all__ = ["FeedEntry", "ParsedFeed", "parse_feed", "parse_json_feed"]
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +54,10 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
     ``version`` is empty when the bytes are not a feed at all (an HTML page, an error
     page); the caller turns that into a ``not_a_feed`` failure.
     """
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    if _is_json(body, content_type):
+        return parse_json_feed(body, url=url)
+    # feedparser flags a missing content type as ill-formed; an unlabelled body is XML.
+    headers = {"content-location": url, "content-type": content_type or "application/xml"}
     parsed = feedparser.parse(body, response_headers=headers)
     problem = _bozo_reason(parsed)
     raw_entries = list(parsed.entries)
@@ -67,6 +70,66 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         problem=problem,
         skipped=tuple(skipped),
     )
+
+
+def _is_json(body: bytes, content_type: str | None) -> bool:
+    head = body[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"{") or "json" in (content_type or "").lower()
+
+
+def parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
+    """JSON Feed 1.0 and 1.1 (jsonfeed.org), which feedparser 6 does not read."""
+    try:
+        document = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return ParsedFeed("", None, (), True, f"invalid JSON: {exc}", ())
+    if not isinstance(document, dict) or not isinstance(document.get("items"), list):
+        return ParsedFeed("", None, (), True, "JSON, but not a JSON Feed (no items list)", ())
+    declared = str(document.get("version", ""))
+    version = "json11" if declared.rstrip("/").endswith("1.1") else "json10"
+    raw_items = document["items"]
+    items = [item for item in raw_items if isinstance(item, dict)]
+    base = str(document.get("feed_url") or document.get("home_page_url") or url)
+    entries, skipped = _entries([_json_item(item, base) for item in items], url)
+    problems = [] if "jsonfeed.org" in declared else [f"unknown version {declared!r}"]
+    if len(items) != len(raw_items):
+        problems.append("items holds values that are not objects")
+    ill_formed = bool(problems)
+    problem = "; ".join(problems) or None
+    return ParsedFeed(
+        version, _clean(document.get("title")), tuple(entries), ill_formed, problem, tuple(skipped)
+    )
+
+
+def _json_item(item: dict[str, Any], base: str) -> dict[str, Any]:
+    """A JSON Feed item in the shape feedparser gives entries, so one code path follows."""
+    link = item.get("url") or item.get("external_url")
+    authors = item.get("authors") or (
+        [item["author"]] if isinstance(item.get("author"), dict) else []
+    )
+    published = _rfc3339(item.get("date_published") or item.get("date_modified"))
+    content = [
+        {"value": str(item[key])} for key in ("content_html", "content_text") if item.get(key)
+    ]
+    return {
+        "id": str(item["id"]) if item.get("id") is not None else None,
+        "link": urljoin(base, str(link)) if link else None,
+        "title": item.get("title"),
+        "published_parsed": published.utctimetuple() if published else None,
+        "authors": [a for a in authors if isinstance(a, dict)],
+        "content": content,
+        "summary": item.get("summary"),
+    }
+
+
+def _rfc3339(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _bozo_reason(parsed: Any) -> str | None:
@@ -129,7 +192,9 @@ def _link(raw: Any) -> str | None:
 
 def _published(raw: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = raw.get(key)
+        # dict.get: FeedParserDict.get would map a missing updated_parsed onto
+        # published_parsed with a DeprecationWarning (feedparser issue 310).
+        value = dict.get(raw, key) if isinstance(raw, dict) else None
         if value:
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), UTC)

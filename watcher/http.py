@@ -207,6 +207,9 @@ class Fetcher:
             return await self._follow(url, headers)
         except FetchError:
             raise
+        except TimeoutError as exc:
+            detail = f"no complete response within the {self._config.deadline:g} s deadline"
+            raise FetchError(url, "timeout", detail) from exc
         except Exception as exc:
             raise classify_error(exc, url) from exc
 

@@ -96,6 +96,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def close(self) -> None:
+        self.engine.dispose()
+
     @contextmanager
     def _session(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
@@ -364,8 +367,8 @@ class Store:
         """Give the item the next corpus number; the unique key settles races."""
         while True:
             with self._session() as session:
-                highest = session.exec(select(func.max(Item.file_number))).one() or 0
-                number = max(highest, floor) + 1
+                highest = session.exec(select(func.max(Item.file_number))).one()
+                number = max(-1 if highest is None else highest, floor) + 1
                 name = f"{number:03d}_{key}.txt"
                 try:
                     session.execute(

@@ -1,0 +1,124 @@
+"""The corpus folder: exclusive files, the manifest, and start-up reconciliation."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from watcher.corpus import FILE_NAME, highest_number, render, scan, sync_corpus, write_exclusive
+from watcher.dedup import paragraph_hashes
+from watcher.store import NewItem, Store
+
+NOW = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+
+
+def _manifest(folder: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
+
+
+def test_render_puts_the_title_first_and_one_paragraph_per_line() -> None:
+    assert render("Title  here", "First para.\n\n  Second   para. \n") == (
+        "Title here\nFirst para.\nSecond para.\n"
+    )
+
+
+def test_write_exclusive_never_replaces(tmp_path: Path) -> None:
+    write_exclusive(tmp_path, "005_0123456789abcdef.txt", "one\n")
+    with pytest.raises(FileExistsError):
+        write_exclusive(tmp_path, "005_0123456789abcdef.txt", "two\n")
+    assert (tmp_path / "005_0123456789abcdef.txt").read_text() == "one\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["005_0123456789abcdef.txt"], "no temp left"
+
+
+def test_seeds_are_scanned_as_they_are(seed_corpus: Path) -> None:
+    files = scan(seed_corpus)
+    assert [f.number for f in files] == [0, 1, 2, 3, 4]
+    assert all(FILE_NAME.match(f.name) for f in files)
+    assert highest_number(seed_corpus) == 4
+
+
+def test_sync_fingerprints_seeds_and_writes_the_manifest(seed_corpus: Path, store: Store) -> None:
+    sync_corpus(store, seed_corpus, NOW)
+    rows = _manifest(seed_corpus)
+    assert [r["file"] for r in rows] == sorted(p.name for p in seed_corpus.glob("*.txt"))
+    assert all(r["url"] is None and r["relevant"] is True for r in rows)
+    seed = sorted(seed_corpus.glob("*.txt"))[3]
+    hashes = paragraph_hashes(seed.read_text(encoding="utf-8"))
+    assert store.item_by_paragraphs(hashes[2:12]) is not None, "a partial copy is recognised"
+
+
+def test_sync_follows_user_edits_and_deletions(seed_corpus: Path, store: Store) -> None:
+    sync_corpus(store, seed_corpus, NOW)
+    first, second = sorted(seed_corpus.glob("*.txt"))[:2]
+    new_paragraph = "An added paragraph the user wrote into the seed file by hand today."
+    first.write_text(
+        first.read_text(encoding="utf-8") + "\n" + new_paragraph + "\n", encoding="utf-8"
+    )
+    second.unlink()
+    sync_corpus(store, seed_corpus, NOW)
+    assert second.name not in [r["file"] for r in _manifest(seed_corpus)]
+    assert store.item_by_paragraphs(paragraph_hashes(new_paragraph)) is not None
+
+
+def test_sync_writes_a_file_a_crash_left_unwritten(tmp_path: Path, store: Store) -> None:
+    """Killed between allocating a number and writing: the next start writes the file."""
+    folder = tmp_path / "corpus"
+    text = "A paragraph long enough to count as one for the fingerprints here.\nSecond line."
+    item_id = store.add_item(
+        NewItem(
+            key="0123456789abcdef",
+            url="https://x.example/a",
+            aliases=("https://x.example/a",),
+            title="Title",
+            text=text,
+            text_hash="h",
+            paragraph_hashes=("p1",),
+            authors=(),
+            published=None,
+            fetched=NOW,
+            language="en",
+            source_name="S",
+            relevant=True,
+            score=0.9,
+            labels=("inter-korean",),
+            evidence=(),
+        )
+    )
+    _number, name = store.allocate_file(item_id, "0123456789abcdef", floor=-1)
+    assert name == "000_0123456789abcdef.txt"
+    sync_corpus(store, folder, NOW)
+    assert (folder / name).read_text() == "Title\n" + text + "\n"
+    assert [r["file"] for r in _manifest(folder)] == [name]
+
+
+def test_file_numbers_are_unique_under_the_database_key(store: Store) -> None:
+    ids = [
+        store.add_item(
+            NewItem(
+                key=f"{i:016x}",
+                url=f"https://x.example/{i}",
+                aliases=(f"https://x.example/{i}",),
+                title=None,
+                text=f"text {i}",
+                text_hash=f"h{i}",
+                paragraph_hashes=(),
+                authors=(),
+                published=None,
+                fetched=NOW,
+                language=None,
+                source_name="S",
+                relevant=True,
+                score=1.0,
+                labels=(),
+                evidence=(),
+            )
+        )
+        for i in range(5)
+    ]
+    numbers = [
+        store.allocate_file(item_id, f"{n:016x}", floor=9)[0] for n, item_id in enumerate(ids)
+    ]
+    assert numbers == [10, 11, 12, 13, 14]

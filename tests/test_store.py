@@ -1,0 +1,88 @@
+"""Storage rules: what counts as known, retry backoff, migrations on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from watcher.config import SourceConfig
+from watcher.db import current_revision, head_revision, open_engine
+from watcher.store import MAX_ATTEMPTS, Store, retry_delay
+
+NOW = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+
+
+def _entry(key: str, url_hash: str) -> dict[str, object]:
+    return {
+        "entry_key": key,
+        "link": f"https://x.example/{key}",
+        "url_hash": url_hash,
+        "first_seen": NOW,
+    }
+
+
+def test_schema_is_at_head_after_open(database_url: str) -> None:
+    engine = open_engine(database_url)
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+    open_engine(database_url).dispose()  # a second start migrates nothing and does not fail
+
+
+def test_retry_delay_backs_off_to_a_day() -> None:
+    assert retry_delay(1) == timedelta(0)
+    assert retry_delay(2) == timedelta(minutes=15)
+    assert retry_delay(3) == timedelta(minutes=30)
+    assert retry_delay(20) == timedelta(days=1)
+
+
+def test_only_done_and_permanent_failures_are_known(store: Store) -> None:
+    state = store.sync_sources([SourceConfig(name="S", url="https://s.example/feed")])[
+        "https://s.example/feed"
+    ]
+    a = store.add_entry(state.id, _entry("a", "ha"))
+    b = store.add_entry(state.id, _entry("b", "hb"))
+    c = store.add_entry(state.id, _entry("c", "hc"))
+    store.mark_entry_done(a, outcome="recorded", now=NOW)
+    assert store.mark_entry_failed(b, "http_5xx", "HTTP 503", transient=True, now=NOW) is False
+    assert store.mark_entry_failed(c, "http_4xx", "HTTP 404", transient=False, now=NOW) is True
+
+    assert store.entry_status(state.id, "a", "x", NOW).known  # type: ignore[union-attr]
+    assert store.entry_status(state.id, "c", "x", NOW).known  # type: ignore[union-attr]
+    pending = store.entry_status(state.id, "b", "x", NOW)
+    assert pending is not None
+    assert not pending.known
+    assert pending.due
+    assert store.entry_status(state.id, "other-guid", "ha", NOW).known, "same link, new guid"  # type: ignore[union-attr]
+    assert [p.id for p in store.due_retries(state.id, NOW, ())] == [b]
+
+    store.mark_entry_failed(b, "http_5xx", "HTTP 503", transient=True, now=NOW)
+    assert store.due_retries(state.id, NOW, ()) == [], "second failure waits 15 minutes"
+    assert len(store.due_retries(state.id, NOW + timedelta(minutes=16), ())) == 1
+
+
+def test_transient_failures_are_given_up_after_max_attempts(store: Store) -> None:
+    state = store.sync_sources([SourceConfig(name="S", url="https://s.example/feed")])[
+        "https://s.example/feed"
+    ]
+    entry = store.add_entry(state.id, _entry("a", "ha"))
+    results = [
+        store.mark_entry_failed(entry, "timeout", "t", transient=True, now=NOW)
+        for _ in range(MAX_ATTEMPTS)
+    ]
+    assert results == [False] * (MAX_ATTEMPTS - 1) + [True]
+
+
+def test_second_insert_of_an_entry_is_a_no_op(store: Store) -> None:
+    state = store.sync_sources([SourceConfig(name="S", url="https://s.example/feed")])[
+        "https://s.example/feed"
+    ]
+    first = store.add_entry(state.id, _entry("a", "ha"))
+    assert store.add_entry(state.id, _entry("a", "ha")) == first
+
+
+def test_renaming_a_source_keeps_its_row(store: Store) -> None:
+    url = "https://s.example/feed"
+    before = store.sync_sources([SourceConfig(name="Old", url=url)])[url]
+    after = store.sync_sources([SourceConfig(name="New", url=url)])[url]
+    assert (before.id, after.name) == (after.id, "New")
