@@ -9,10 +9,10 @@ from watcher.classify import KeywordClassifier
 from watcher.config import Config, SourceConfig
 from watcher.corpus import sync_corpus
 from watcher.db import open_engine
-from watcher.extract import ExtractorPool
 from watcher.http import Fetcher
 from watcher.pipeline import PassReport, Pipeline, Progress
 from watcher.store import Store
+from watcher.workers import WorkerPool
 
 __all__ = ["open_store", "run_pass"]
 
@@ -33,17 +33,17 @@ async def run_pass(
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> PassReport:
-    extractor = ExtractorPool(workers)
+    pool = WorkerPool(workers)
     try:
         async with Fetcher(config.http) as fetcher:
             pipeline = Pipeline(
                 config,
                 store,
                 fetcher,
-                extractor,
+                pool,
                 KeywordClassifier(config.classify.threshold),
                 progress=progress,
             )
             return await pipeline.run(sources, urls)
     finally:
-        extractor.close()
+        pool.close()

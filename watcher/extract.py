@@ -6,18 +6,13 @@ extraction with metadata -> when the page yields too little text (a teaser, a pa
 a script-built page), the feed's own content if it is longer -> a typed failure with
 its reason. trafilatura is never handed a URL to download.
 
-Extraction is CPU-bound; ``ExtractorPool`` runs it in worker processes so a pass is
-limited by the machine's cores, not by one interpreter.
+Extraction is pure and CPU-bound: the pipeline runs it on ``workers.WorkerPool``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import multiprocessing
-import os
 import re
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -34,7 +29,6 @@ from watcher.dedup import normalize_text
 __all__ = [
     "Article",
     "ExtractFailed",
-    "ExtractorPool",
     "decode_html",
     "extract_page",
     "html_to_paragraphs",
@@ -183,31 +177,3 @@ def _word_count(text: str) -> int:
 
 def _clean(value: str | None) -> str | None:
     return " ".join(value.split()) or None if value else None
-
-
-class ExtractorPool:
-    """Runs ``extract_page`` on worker processes (or inline when ``workers`` is 0)."""
-
-    def __init__(self, workers: int | None = None) -> None:
-        count = (os.cpu_count() or 1) if workers is None else workers
-        self._executor: Executor | None = None
-        if count > 0:
-            # forkserver: forking a process that runs an event loop and threads is unsafe;
-            # the server preloads trafilatura once so each worker starts warm.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["watcher.extract"])
-            self._executor = ProcessPoolExecutor(max_workers=count, mp_context=context)
-
-    async def extract(
-        self, body: bytes, content_type: str | None, url: str, feed_content: str | None
-    ) -> Article | ExtractFailed:
-        if self._executor is None:
-            return extract_page(body, content_type, url, feed_content)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, extract_page, body, content_type, url, feed_content
-        )
-
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)

@@ -10,9 +10,9 @@
     for each entry (concurrently, bounded by the fetcher):
     | known URL?                             -> duplicate, no download
     | fetch page                             -> Response | FetchError (retried later if transient)
-    | extract (worker process)               -> Article | ExtractFailed
+    | analyse (worker process): extract, fingerprint, classify
+                                             -> Analysed | ExtractFailed
     | dedup (URLs, text hash, paragraphs)    -> new | duplicate of an item
-    | classify                               -> Verdict
     | store item; corpus file if relevant    -> outcome, counted in a SourceReport
 
 The feed's validators (ETag, Last-Modified, body hash) are stored only after its new
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from watcher.classify import Classifier
+from watcher.classify import Classifier, Verdict
 from watcher.config import Config, SourceConfig
 from watcher.corpus import highest_number, render, write_exclusive, write_manifest
 from watcher.dedup import (
@@ -41,12 +41,13 @@ from watcher.dedup import (
     url_hash,
 )
 from watcher.errors import FetchError, FetchErrorKind
-from watcher.extract import Article, ExtractFailed, ExtractorPool
+from watcher.extract import Article, ExtractFailed, extract_page
 from watcher.feeds import FeedEntry, ParsedFeed, parse_feed
 from watcher.http import Fetcher, NotModified, Response
 from watcher.store import NewItem, PendingEntry, SourceState, Store
+from watcher.workers import WorkerCrashed, WorkerPool
 
-__all__ = ["MANUAL_SOURCE", "PassReport", "Pipeline", "SourceReport"]
+__all__ = ["MANUAL_SOURCE", "Analysed", "PassReport", "Pipeline", "SourceReport", "analyse"]
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,36 @@ class _Job:
     feed_content: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """What the pure stages make of one page: the article, its fingerprints, its verdict."""
+
+    article: Article
+    text_hash: str
+    paragraph_hashes: tuple[str, ...]
+    verdict: Verdict
+
+
+def analyse(
+    body: bytes,
+    content_type: str | None,
+    url: str,
+    feed_content: str | None,
+    feed_title: str | None,
+    language: str | None,
+    classifier: Classifier,
+) -> Analysed | ExtractFailed:
+    """Extract, fingerprint and classify one page. Pure: runs in a worker process."""
+    article = extract_page(body, content_type, url, feed_content)
+    if isinstance(article, ExtractFailed):
+        return article
+    verdict = classifier.classify(
+        article.title or feed_title, article.text, article.language or language
+    )
+    hashes = tuple(paragraph_hashes(article.text))
+    return Analysed(article, text_hash(article.text), hashes, verdict)
+
+
 Progress = Callable[[str, int], None]  # (source name, +pages queued or -1 when one is done)
 
 
@@ -107,7 +138,7 @@ class Pipeline:
         config: Config,
         store: Store,
         fetcher: Fetcher,
-        extractor: ExtractorPool,
+        workers: WorkerPool,
         classifier: Classifier,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -116,7 +147,7 @@ class Pipeline:
         self._config = config
         self._store = store
         self._fetcher = fetcher
-        self._extractor = extractor
+        self._workers = workers
         self._classifier = classifier
         self._clock = clock
         self._progress = progress or (lambda _name, _delta: None)
@@ -250,9 +281,19 @@ class Pipeline:
             _check_page_type(page)
         except FetchError as exc:
             return self._failed(source, job, exc.kind, str(exc), exc.transient)
-        result = await self._extractor.extract(
-            page.body, page.content_type, page.final_url, job.feed_content
-        )
+        try:
+            result = await self._workers.run(
+                analyse,
+                page.body,
+                page.content_type,
+                page.final_url,
+                job.feed_content,
+                job.title,
+                language,
+                self._classifier,
+            )
+        except WorkerCrashed as exc:
+            return self._failed(source, job, "extract_error", f"worker died: {exc}", True)
         if isinstance(result, ExtractFailed):
             return self._failed(source, job, result.kind, result.reason, result.kind == "blocked")
         return self._settle(source, language, job, link, result)
@@ -269,16 +310,17 @@ class Pipeline:
         return f"failed:{kind}:{detail}" + ("" if gave_up else " (will retry)")
 
     def _settle(
-        self, source: str, language: str | None, job: _Job, link: str, article: Article
+        self, source: str, language: str | None, job: _Job, link: str, analysed: Analysed
     ) -> str:
-        """Dedup, classify, store and file one extracted article. No awaits inside: the
-        check and the insert cannot interleave with another entry's."""
+        """Dedup, store and file one analysed article. No awaits inside: the check and
+        the insert cannot interleave with another entry's."""
         now = self._clock()
+        article, verdict = analysed.article, analysed.verdict
         final = canonical_url(article.url)
         declared = trusted_canonical(article.declared_canonical, article.url)
         aliases = [u for u in dict.fromkeys([declared, final, link]) if u]
-        digest = text_hash(article.text)
-        hashes = paragraph_hashes(article.text)
+        digest = analysed.text_hash
+        hashes = list(analysed.paragraph_hashes)
         original = self._store.item_by_urls([url_hash(final), url_hash(link)])
         if original is None and declared:
             original, declared = self._check_declared(declared, digest, hashes)
@@ -296,7 +338,6 @@ class Pipeline:
                 now=now,
             )
             return "duplicate"
-        verdict = self._classifier.classify(article.title or job.title, article.text, language)
         item = NewItem(
             key=file_key(aliases[0]),
             url=aliases[0],

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from watcher.config import SourceConfig
-from watcher.dedup import canonical_url, text_hash, url_hash
+from watcher.dedup import URL_RULES_VERSION, canonical_url, text_hash, url_hash
 from watcher.errors import FetchError
 from watcher.models import Entry, Item, Paragraph, Source, UrlAlias
 
@@ -337,24 +337,13 @@ class Store:
             session.flush()
             assert row.id is not None
             self._add_paragraphs(session, row.id, item.paragraph_hashes)
+            self._add_aliases(session, row.id, item.aliases)
             session.commit()
-            item_id = row.id
-        self.add_aliases(item_id, item.aliases)
-        return item_id
+            return row.id
 
-    def add_aliases(self, item_id: int, urls: Iterable[str], rules_version: int = 1) -> None:
+    def add_aliases(self, item_id: int, urls: Iterable[str]) -> None:
         with self._session() as session:
-            for url in dict.fromkeys(urls):
-                self._insert_ignore(
-                    session,
-                    UrlAlias,
-                    {
-                        "url_hash": url_hash(url),
-                        "url": url,
-                        "item_id": item_id,
-                        "rules_version": rules_version,
-                    },
-                )
+            self._add_aliases(session, item_id, urls)
             session.commit()
 
     def item_text_hash(self, item_id: int) -> str:
@@ -457,13 +446,30 @@ class Store:
     # -- helpers -------------------------------------------------------------------
 
     def _add_paragraphs(self, session: Session, item_id: int, hashes: Sequence[str]) -> None:
-        for digest in dict.fromkeys(hashes):
-            self._insert_ignore(session, Paragraph, {"hash": digest, "item_id": item_id})
+        rows = [{"hash": digest, "item_id": item_id} for digest in dict.fromkeys(hashes)]
+        self._insert_ignore(session, Paragraph, rows)
 
-    def _insert_ignore(self, session: Session, model: Any, values: dict[str, Any]) -> None:
+    def _add_aliases(self, session: Session, item_id: int, urls: Iterable[str]) -> None:
+        rows = [
+            {
+                "url_hash": url_hash(url),
+                "url": url,
+                "item_id": item_id,
+                "rules_version": URL_RULES_VERSION,
+            }
+            for url in dict.fromkeys(urls)
+        ]
+        self._insert_ignore(session, UrlAlias, rows)
+
+    def _insert_ignore(
+        self, session: Session, model: Any, values: dict[str, Any] | list[dict[str, Any]]
+    ) -> None:
+        """INSERT ... ON CONFLICT DO NOTHING, one statement for one row or many."""
+        if not values:
+            return
         dialect = self.engine.dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        session.execute(insert(model).values(**values).on_conflict_do_nothing())
+        session.execute(insert(model).values(values).on_conflict_do_nothing())
 
     def _update(self, model: Any, row_id: int, values: dict[str, Any]) -> None:
         with self._session() as session:

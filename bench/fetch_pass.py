@@ -1,0 +1,160 @@
+"""Extraction quality and speed of a whole `watcher fetch` pass, against bare trafilatura.
+
+    python bench/fetch_pass.py [--shared ../shared] [--repeat 3]
+
+1. Bare trafilatura: ``bare_extraction(html, with_metadata=True)`` over the 181 pages of
+   the extraction benchmark, one core, one process: pages/s and F1.
+2. watcher: the same pages served from 127.0.0.1 behind one RSS feed, one pass in archive
+   mode (``file_all = true``) into an empty corpus on a fresh SQLite database, timed from
+   start-up (database, corpus scan, worker pool) to the manifest written; each filed file
+   (its body, after the title line) scored against the ground truth.
+
+F1 is given two ways: over bags of word tokens, and over 4-word shingles as the
+benchmark's own evaluation script does. Both are means over all 181 pages (a page that
+yields nothing scores 0). Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import re
+import statistics
+import tempfile
+import threading
+import time
+from collections import Counter
+from email.utils import format_datetime
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from trafilatura import bare_extraction
+
+from watcher.app import open_store, run_pass
+from watcher.config import load_config
+
+_TOKEN = re.compile(r"\w+")
+
+
+def f1(truth: str, prediction: str, n: int) -> float:
+    def shingles(text: str) -> Counter[tuple[str, ...]]:
+        tokens = _TOKEN.findall(text)
+        if len(tokens) < n:
+            return Counter([tuple(tokens)]) if tokens else Counter()
+        return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+
+    a, b = shingles(truth), shingles(prediction)
+    tp = sum((a & b).values())
+    if tp == 0:
+        return 0.0 if (a or b) else 1.0
+    precision, recall = tp / sum(b.values()), tp / sum(a.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def serve(pages: dict[str, bytes]) -> tuple[ThreadingHTTPServer, str]:
+    now = format_datetime(datetime.now(UTC))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/feed.xml":
+                items = "".join(
+                    f"<item><title>{key}</title><link>{base}/p/{key}</link>"
+                    f"<guid>{key}</guid><pubDate>{now}</pubDate></item>"
+                    for key in pages
+                )
+                body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>b</title>{items}</channel></rss>'
+                self._send(body.encode(), "application/rss+xml")
+            elif self.path.startswith("/p/") and self.path[3:] in pages:
+                self._send(pages[self.path[3:]], "text/html; charset=utf-8")
+            else:
+                self.send_error(404)
+
+        def _send(self, body: bytes, content_type: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, base
+
+
+def bare(htmls: dict[str, str], truth: dict[str, str]) -> tuple[float, float, float]:
+    start = time.perf_counter()
+    texts = {}
+    for key, html in htmls.items():
+        doc = bare_extraction(html, with_metadata=True)
+        texts[key] = doc.text if doc is not None and doc.text else ""
+    seconds = time.perf_counter() - start
+    return (
+        len(htmls) / seconds,
+        statistics.mean(f1(truth[k], texts[k], 1) for k in htmls),
+        statistics.mean(f1(truth[k], texts[k], 4) for k in htmls),
+    )
+
+
+def watcher_pass(pages: dict[str, bytes], truth: dict[str, str]) -> tuple[float, float, float, int]:
+    server, base = serve(pages)
+    with tempfile.TemporaryDirectory() as folder:
+        config_path = Path(folder) / "watcher.toml"
+        config_path.write_text(
+            f'[storage]\ndatabase_url = "sqlite:///{folder}/w.db"\ncorpus_dir = "{folder}/corpus"\n'
+            "file_all = true\n[http]\nallowed_networks = ['127.0.0.0/8']\nper_host_delay = 0\n"
+            f'[[sources]]\nname = "bench"\nurl = "{base}/feed.xml"\nmax_age_days = 0\n',
+            encoding="utf-8",
+        )
+        config = load_config(config_path, environ={})
+        start = time.perf_counter()
+        store = open_store(config)
+        asyncio.run(run_pass(config, store, config.sources))
+        seconds = time.perf_counter() - start
+        store.close()
+        corpus = Path(folder) / "corpus"
+        rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
+        filed = {row["url"].rsplit("/", 1)[1]: corpus / row["file"] for row in rows}
+        texts = {
+            key: "\n".join(filed[key].read_text(encoding="utf-8").splitlines()[1:]) if key in filed else ""
+            for key in pages
+        }
+    server.shutdown()
+    return (
+        len(pages) / seconds,
+        statistics.mean(f1(truth[k], texts[k], 1) for k in pages),
+        statistics.mean(f1(truth[k], texts[k], 4) for k in pages),
+        len(filed),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is kept")
+    args = parser.parse_args()
+    folder = args.shared / "pages" / "extraction-benchmark"
+    truth_file = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    truth = {key: value["articleBody"] for key, value in truth_file.items()}
+    raw = {key: gzip.decompress((folder / "html" / f"{key}.html.gz").read_bytes()) for key in truth}
+    htmls = {key: body.decode("utf-8") for key, body in raw.items()}
+
+    bare_runs = [bare(htmls, truth) for _ in range(args.repeat)]
+    pass_runs = [watcher_pass(raw, truth) for _ in range(args.repeat)]
+    bare_rate, bare_tok, bare_sh = max(bare_runs)
+    pass_rate, pass_tok, pass_sh, filed = max(pass_runs)
+    print(f"pages: {len(truth)}; best of {args.repeat} runs each")
+    print(f"bare trafilatura, 1 core : {bare_rate:6.1f} pages/s  F1 tokens {bare_tok:.4f}  shingles {bare_sh:.4f}")
+    print(f"watcher fetch pass       : {pass_rate:6.1f} pages/s  F1 tokens {pass_tok:.4f}  shingles {pass_sh:.4f}  ({filed} filed)")
+    print(f"speed ratio (pass / bare): {pass_rate / bare_rate:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
