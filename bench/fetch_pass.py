@@ -21,20 +21,22 @@ import asyncio
 import gzip
 import json
 import re
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from collections import Counter
-from email.utils import format_datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import format_datetime
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from trafilatura import bare_extraction
 
-from watcher.app import open_store, run_pass
+from watcher.app import fetch_pass
 from watcher.config import load_config
 
 _TOKEN = re.compile(r"\w+")
@@ -55,38 +57,60 @@ def f1(truth: str, prediction: str, n: int) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def serve(pages: dict[str, bytes]) -> tuple[ThreadingHTTPServer, str]:
-    now = format_datetime(datetime.now(UTC))
+@contextmanager
+def serve(pages: dict[str, bytes]) -> Iterator[str]:
+    """The pages and a feed of them, served from 127.0.0.1 by a separate process (as a
+    remote site would be: its work is not watcher's). ``http.server`` is threaded."""
+    with tempfile.TemporaryDirectory() as root:
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        now = format_datetime(datetime.now(UTC))
+        (Path(root) / "p").mkdir()
+        for key, body in pages.items():
+            (Path(root) / "p" / f"{key}.html").write_bytes(body)
+        items = "".join(
+            f"<item><title>{key}</title><link>{base}/p/{key}.html</link>"
+            f"<guid>{key}</guid><pubDate>{now}</pubDate></item>"
+            for key in pages
+        )
+        channel = f"<channel><title>bench</title>{items}</channel>"
+        feed = f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
+        (Path(root) / "feed.xml").write_text(feed, encoding="utf-8")
+        # HTTP/1.1 keeps connections alive, as the sites watcher polls do.
+        command = [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(port),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            "HTTP/1.1",
+        ]
+        server = subprocess.Popen(
+            command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            _wait_for(port)
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path == "/feed.xml":
-                items = "".join(
-                    f"<item><title>{key}</title><link>{base}/p/{key}</link>"
-                    f"<guid>{key}</guid><pubDate>{now}</pubDate></item>"
-                    for key in pages
-                )
-                body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>b</title>{items}</channel></rss>'
-                self._send(body.encode(), "application/rss+xml")
-            elif self.path.startswith("/p/") and self.path[3:] in pages:
-                self._send(pages[self.path[3:]], "text/html; charset=utf-8")
-            else:
-                self.send_error(404)
 
-        def _send(self, body: bytes, content_type: str) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
-        def log_message(self, *_args: object) -> None:
-            pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, base
+def _wait_for(port: int) -> None:
+    for _ in range(100):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError("the page server did not start")
 
 
 def bare(htmls: dict[str, str], truth: dict[str, str]) -> tuple[float, float, float]:
@@ -104,8 +128,7 @@ def bare(htmls: dict[str, str], truth: dict[str, str]) -> tuple[float, float, fl
 
 
 def watcher_pass(pages: dict[str, bytes], truth: dict[str, str]) -> tuple[float, float, float, int]:
-    server, base = serve(pages)
-    with tempfile.TemporaryDirectory() as folder:
+    with serve(pages) as base, tempfile.TemporaryDirectory() as folder:
         config_path = Path(folder) / "watcher.toml"
         config_path.write_text(
             f'[storage]\ndatabase_url = "sqlite:///{folder}/w.db"\ncorpus_dir = "{folder}/corpus"\n'
@@ -115,18 +138,19 @@ def watcher_pass(pages: dict[str, bytes], truth: dict[str, str]) -> tuple[float,
         )
         config = load_config(config_path, environ={})
         start = time.perf_counter()
-        store = open_store(config)
-        asyncio.run(run_pass(config, store, config.sources))
+        asyncio.run(fetch_pass(config, config.sources))
         seconds = time.perf_counter() - start
-        store.close()
         corpus = Path(folder) / "corpus"
         rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
-        filed = {row["url"].rsplit("/", 1)[1]: corpus / row["file"] for row in rows}
+        filed = {
+            row["url"].rsplit("/", 1)[1].removesuffix(".html"): corpus / row["file"] for row in rows
+        }
         texts = {
-            key: "\n".join(filed[key].read_text(encoding="utf-8").splitlines()[1:]) if key in filed else ""
+            key: "\n".join(filed[key].read_text(encoding="utf-8").splitlines()[1:])
+            if key in filed
+            else ""
             for key in pages
         }
-    server.shutdown()
     return (
         len(pages) / seconds,
         statistics.mean(f1(truth[k], texts[k], 1) for k in pages),
@@ -137,7 +161,9 @@ def watcher_pass(pages: dict[str, bytes], truth: dict[str, str]) -> tuple[float,
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
+    parser.add_argument(
+        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is kept")
     args = parser.parse_args()
     folder = args.shared / "pages" / "extraction-benchmark"
@@ -151,9 +177,13 @@ def main() -> None:
     bare_rate, bare_tok, bare_sh = max(bare_runs)
     pass_rate, pass_tok, pass_sh, filed = max(pass_runs)
     print(f"pages: {len(truth)}; best of {args.repeat} runs each")
-    print(f"bare trafilatura, 1 core : {bare_rate:6.1f} pages/s  F1 tokens {bare_tok:.4f}  shingles {bare_sh:.4f}")
-    print(f"watcher fetch pass       : {pass_rate:6.1f} pages/s  F1 tokens {pass_tok:.4f}  shingles {pass_sh:.4f}  ({filed} filed)")
+    print(_line("bare trafilatura, 1 core", bare_rate, bare_tok, bare_sh))
+    print(_line("watcher fetch pass", pass_rate, pass_tok, pass_sh) + f"  ({filed} filed)")
     print(f"speed ratio (pass / bare): {pass_rate / bare_rate:.2f}x")
+
+
+def _line(name: str, rate: float, tokens: float, shingles: float) -> str:
+    return f"{name:25s}: {rate:6.1f} pages/s  F1 tokens {tokens:.4f}  shingles {shingles:.4f}"
 
 
 if __name__ == "__main__":

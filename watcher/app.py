@@ -14,7 +14,7 @@ from watcher.pipeline import PassReport, Pipeline, Progress
 from watcher.store import Store
 from watcher.workers import WorkerPool
 
-__all__ = ["open_store", "run_pass"]
+__all__ = ["fetch_pass", "open_store"]
 
 
 def open_store(config: Config) -> Store:
@@ -24,26 +24,28 @@ def open_store(config: Config) -> Store:
     return store
 
 
-async def run_pass(
+async def fetch_pass(
     config: Config,
-    store: Store,
     sources: Sequence[SourceConfig],
     urls: Sequence[str] = (),
     *,
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> PassReport:
+    """One pass, from opening the database to the manifest written.
+
+    The worker pool starts first, so its processes warm up while the database is
+    migrated and the corpus folder scanned. Raises StoreError if the database is unusable.
+    """
     pool = WorkerPool(workers)
     try:
-        async with Fetcher(config.http) as fetcher:
-            pipeline = Pipeline(
-                config,
-                store,
-                fetcher,
-                pool,
-                KeywordClassifier(config.classify.threshold),
-                progress=progress,
-            )
-            return await pipeline.run(sources, urls)
+        store = open_store(config)
+        try:
+            async with Fetcher(config.http) as fetcher:
+                classifier = KeywordClassifier(config.classify.threshold)
+                pipeline = Pipeline(config, store, fetcher, pool, classifier, progress=progress)
+                return await pipeline.run(sources, urls)
+        finally:
+            store.close()
     finally:
         pool.close()

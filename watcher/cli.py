@@ -18,12 +18,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from watcher.app import open_store, run_pass
+from watcher.app import fetch_pass
 from watcher.config import Config, SourceConfig, config_path_from_env, load_config
 from watcher.errors import ConfigError, StoreError
 from watcher.logs import configure_logging
 from watcher.pipeline import PassReport
-from watcher.store import Store
 
 app = typer.Typer(
     name="watcher",
@@ -77,11 +76,10 @@ def fetch(
     config = _load(ctx)
     sources = _select(config, source or [], bool(url))
     try:
-        store = open_store(config)
+        report = _run_with_progress(config, sources, url or [])
     except StoreError as exc:
         _err.print(f"watcher: {exc}", markup=False)
         raise typer.Exit(2) from None
-    report = _run_with_progress(config, store, sources, url or [])
     _print_report(report)
     raise typer.Exit(1 if report.all_failed else 0)
 
@@ -98,11 +96,9 @@ def _select(config: Config, names: list[str], have_urls: bool) -> list[SourceCon
     return [by_name[name] for name in names]
 
 
-def _run_with_progress(
-    config: Config, store: Store, sources: list[SourceConfig], urls: list[str]
-) -> PassReport:
+def _run_with_progress(config: Config, sources: list[SourceConfig], urls: list[str]) -> PassReport:
     if not _err.is_terminal:
-        return asyncio.run(run_pass(config, store, sources, urls))
+        return asyncio.run(fetch_pass(config, sources, urls))
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -118,7 +114,7 @@ def _run_with_progress(
             else:
                 bar.advance(task)
 
-        return asyncio.run(run_pass(config, store, sources, urls, progress=progress))
+        return asyncio.run(fetch_pass(config, sources, urls, progress=progress))
 
 
 def _print_report(report: PassReport) -> None:

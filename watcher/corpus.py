@@ -124,12 +124,13 @@ def sync_corpus(store: Store, folder: Path, now: datetime) -> None:
     for corpus_file in on_disk:
         _sync_file(store, corpus_file, known.get(corpus_file.name))
     present = {f.name for f in on_disk}
-    for item_id, name, title, text in store.unwritten_files():
+    unwritten = store.unwritten_files()
+    for _item_id, name, title, text in unwritten:
         if name not in present:
             write_exclusive(folder, name, render(title, text))
             log.info("corpus_file_repaired", extra={"file": name})
-        store.mark_filed(item_id, now)
         present.add(name)
+    store.mark_filed([item_id for item_id, *_rest in unwritten], now)
     for name, (item_id, _hash, _seed) in known.items():
         store.set_file_missing(item_id, name not in present)
     write_manifest(folder, store.manifest_rows())

@@ -1,10 +1,12 @@
 """Page bytes -> Article | ExtractFailed, with trafilatura on HTML watcher fetched.
 
 Cascade: decode (BOM, HTTP charset, <meta charset>, then detection; EUC-KR is read as
-its superset CP949 and Latin-1 as windows-1252, as browsers do) -> trafilatura's main
-extraction with metadata -> when the page yields too little text (a teaser, a paywall,
-a script-built page), the feed's own content if it is longer -> a typed failure with
-its reason. trafilatura is never handed a URL to download.
+its superset CP949 and Latin-1 as windows-1252, as browsers do) -> trafilatura's own
+extractor alone ("fast": token F1 0.957 on the extraction benchmark, at about 1.4x the
+speed of its default) -> when that yields too little text, trafilatura with its
+readability and jusText fallbacks -> when the page still yields too little (a teaser,
+a paywall, a script-built page), the feed's own content if it is longer -> a typed
+failure with its reason. trafilatura is never handed a URL to download.
 
 Extraction is pure and CPU-bound: the pipeline runs it on ``workers.WorkerPool``.
 """
@@ -78,7 +80,13 @@ def extract_page(
 
 
 def _extract(html: str, url: str, feed_content: str | None) -> Article | ExtractFailed:
-    doc = _trafilatura(html, url)
+    doc = _trafilatura(html, url, fast=True)
+    if _word_count((doc.text or "") if doc else "") < MIN_WORDS:
+        fuller = _trafilatura(html, url, fast=False)
+        if _word_count((fuller.text or "") if fuller else "") > _word_count(
+            (doc.text or "") if doc else ""
+        ):
+            doc = fuller
     title = _clean(doc.title) if doc else None
     text = _drop_repeated_title((doc.text or "") if doc else "", title)
     feed_text = "\n".join(html_to_paragraphs(feed_content)) if feed_content else ""
@@ -102,13 +110,13 @@ def _extract(html: str, url: str, feed_content: str | None) -> Article | Extract
     )
 
 
-def _trafilatura(html: str, url: str) -> Document | None:
+def _trafilatura(html: str, url: str, *, fast: bool) -> Document | None:
     doc = bare_extraction(
         html,
         url=url,
+        fast=fast,
         with_metadata=True,
         include_comments=False,  # reader comments are not the article
-        favor_precision=True,  # token F1 0.960 vs 0.951 on the extraction benchmark
     )
     return doc if isinstance(doc, Document) else None
 

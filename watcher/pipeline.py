@@ -29,25 +29,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from watcher.classify import Classifier, Verdict
+from watcher.analyse import Analysed, analyse
+from watcher.classify import Classifier
 from watcher.config import Config, SourceConfig
 from watcher.corpus import highest_number, render, write_exclusive, write_manifest
 from watcher.dedup import (
     canonical_url,
     file_key,
-    paragraph_hashes,
-    text_hash,
     trusted_canonical,
     url_hash,
 )
 from watcher.errors import FetchError, FetchErrorKind
-from watcher.extract import Article, ExtractFailed, extract_page
+from watcher.extract import ExtractFailed
 from watcher.feeds import FeedEntry, ParsedFeed, parse_feed
 from watcher.http import Fetcher, NotModified, Response
 from watcher.store import NewItem, PendingEntry, SourceState, Store
 from watcher.workers import WorkerCrashed, WorkerPool
 
-__all__ = ["MANUAL_SOURCE", "Analysed", "PassReport", "Pipeline", "SourceReport", "analyse"]
+__all__ = ["MANUAL_SOURCE", "PassReport", "Pipeline", "SourceReport"]
 
 log = logging.getLogger(__name__)
 
@@ -99,36 +98,6 @@ class _Job:
     feed_content: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Analysed:
-    """What the pure stages make of one page: the article, its fingerprints, its verdict."""
-
-    article: Article
-    text_hash: str
-    paragraph_hashes: tuple[str, ...]
-    verdict: Verdict
-
-
-def analyse(
-    body: bytes,
-    content_type: str | None,
-    url: str,
-    feed_content: str | None,
-    feed_title: str | None,
-    language: str | None,
-    classifier: Classifier,
-) -> Analysed | ExtractFailed:
-    """Extract, fingerprint and classify one page. Pure: runs in a worker process."""
-    article = extract_page(body, content_type, url, feed_content)
-    if isinstance(article, ExtractFailed):
-        return article
-    verdict = classifier.classify(
-        article.title or feed_title, article.text, article.language or language
-    )
-    hashes = tuple(paragraph_hashes(article.text))
-    return Analysed(article, text_hash(article.text), hashes, verdict)
-
-
 Progress = Callable[[str, int], None]  # (source name, +pages queued or -1 when one is done)
 
 
@@ -152,13 +121,18 @@ class Pipeline:
         self._clock = clock
         self._progress = progress or (lambda _name, _delta: None)
         self._corpus = Path(config.storage.corpus_dir)
+        self._floor = highest_number(self._corpus)  # the folder's highest number, kept current
+        self._filed: list[int] = []  # written this pass, marked in one statement at its end
 
     async def run(self, sources: Sequence[SourceConfig], urls: Sequence[str] = ()) -> PassReport:
+        self._floor = highest_number(self._corpus)
         states = self._store.sync_sources(sources)
         tasks = [self.poll_source(source, states[source.feed_url]) for source in sources]
         if urls:
             tasks.append(self.fetch_urls(urls))
         reports = await asyncio.gather(*tasks)
+        self._store.mark_filed(self._filed, self._clock())
+        self._filed.clear()
         write_manifest(self._corpus, self._store.manifest_rows())
         return PassReport(tuple(reports))
 
@@ -181,12 +155,8 @@ class Pipeline:
         """Single article URLs given on the command line, as one pseudo-source."""
         state = self._store.sync_manual_source(MANUAL_SOURCE, "(command line)")
         report = SourceReport("(command line)", MANUAL_SOURCE)
-        jobs: list[_Job] = []
-        for url in urls:
-            entry = FeedEntry(canonical_url(url), None, url, None, None, (), None)
-            job = self._admit(state, entry, report, first_poll=False, max_age_days=0)
-            if job is not None:
-                jobs.append(job)
+        entries = [FeedEntry(canonical_url(url), None, url, None, None, (), None) for url in urls]
+        jobs = self._admit(state, entries, report, first_poll=False, max_age_days=0)
         await self._run_jobs(report.name, None, jobs, report)
         if jobs and report.errors == len(jobs):
             report.error, report.error_kind = "every URL failed", "failed"
@@ -212,11 +182,7 @@ class Pipeline:
         report.seen = len(parsed.entries)
         report.warnings += _feed_warnings(parsed)
         first_poll = state.last_success_at is None
-        jobs = [
-            job
-            for entry in parsed.entries
-            if (job := self._admit(state, entry, report, first_poll, source.max_age_days))
-        ]
+        jobs = self._admit(state, list(parsed.entries), report, first_poll, source.max_age_days)
         self._store.record_poll_success(
             state.id,
             self._clock(),
@@ -229,25 +195,32 @@ class Pipeline:
     def _admit(
         self,
         state: SourceState,
-        entry: FeedEntry,
+        entries: list[FeedEntry],
         report: SourceReport,
         first_poll: bool,
         max_age_days: int,
-    ) -> _Job | None:
-        """Record a newly seen entry; the job to do for it, if any."""
+    ) -> list[_Job]:
+        """Record the entries not seen before (in one statement); the jobs they make.
+
+        Entries already stored are left alone: known ones are done, and pending ones
+        come back through ``due_retries`` when their time comes."""
         now = self._clock()
-        link_hash = url_hash(canonical_url(entry.link))
-        status = self._store.entry_status(state.id, entry.key, link_hash, now)
-        if status is not None:
-            return None  # known, or pending: due retries are picked up separately
-        report.new += 1
-        entry_id = self._store.add_entry(state.id, _entry_values(entry, link_hash, now))
-        if first_poll and _too_old(entry, max_age_days, now):
-            self._store.mark_entry_done(entry_id, outcome="too_old", now=now)
-            return None
-        return _Job(
-            entry_id, entry.link, entry.title, entry.published, entry.authors, entry.content
-        )
+        hashes = [url_hash(canonical_url(entry.link)) for entry in entries]
+        index = self._store.entry_index(state.id, [e.key for e in entries], hashes, now)
+        fresh: dict[str, tuple[FeedEntry, dict[str, object]]] = {}
+        for entry, link_hash in zip(entries, hashes, strict=True):
+            if index.lookup(entry.key, link_hash) is None and entry.key not in fresh:
+                values = _entry_values(entry, link_hash, now)
+                if first_poll and _too_old(entry, max_age_days, now):
+                    values.update(state="done", outcome="too_old")  # recorded, not fetched
+                fresh[entry.key] = (entry, values)
+        report.new += len(fresh)
+        ids = self._store.add_entries(state.id, [values for _entry, values in fresh.values()])
+        return [
+            _Job(ids[key], entry.link, entry.title, entry.published, entry.authors, entry.content)
+            for key, (entry, values) in fresh.items()
+            if values.get("outcome") != "too_old" and key in ids
+        ]
 
     # -- the entries ---------------------------------------------------------------
 
@@ -296,7 +269,11 @@ class Pipeline:
             return self._failed(source, job, "extract_error", f"worker died: {exc}", True)
         if isinstance(result, ExtractFailed):
             return self._failed(source, job, result.kind, result.reason, result.kind == "blocked")
-        return self._settle(source, language, job, link, result)
+        outcome, filing = self._settle(source, language, job, link, result)
+        if filing is not None:
+            # The item is committed; the file is written off the event loop (fsync).
+            await asyncio.to_thread(self._file, *filing)
+        return outcome
 
     def _failed(self, source: str, job: _Job, kind: str, detail: str, transient: bool) -> str:
         now = self._clock()
@@ -311,7 +288,7 @@ class Pipeline:
 
     def _settle(
         self, source: str, language: str | None, job: _Job, link: str, analysed: Analysed
-    ) -> str:
+    ) -> tuple[str, tuple[int, NewItem, str] | None]:
         """Dedup, store and file one analysed article. No awaits inside: the check and
         the insert cannot interleave with another entry's."""
         now = self._clock()
@@ -321,23 +298,15 @@ class Pipeline:
         aliases = [u for u in dict.fromkeys([declared, final, link]) if u]
         digest = analysed.text_hash
         hashes = list(analysed.paragraph_hashes)
-        original = self._store.item_by_urls([url_hash(final), url_hash(link)])
-        if original is None and declared:
+        original = None
+        if declared and declared not in (final, link):
             original, declared = self._check_declared(declared, digest, hashes)
             aliases = [u for u in dict.fromkeys([declared, final, link]) if u]
-        original = original or self._store.item_by_text(digest)
-        original = original or self._store.item_by_paragraphs(hashes)
+        if original is None:
+            original = self._store.find_original([url_hash(final), url_hash(link)], digest, hashes)
         if original is not None:
-            self._store.add_aliases(original, aliases)
-            self._store.mark_entry_done(
-                job.entry_id,
-                outcome="duplicate",
-                item_id=original,
-                duplicate=True,
-                final_url=article.url,
-                now=now,
-            )
-            return "duplicate"
+            self._store.record_duplicate(job.entry_id, original, aliases, article.url, now)
+            return "duplicate", None
         item = NewItem(
             key=file_key(aliases[0]),
             url=aliases[0],
@@ -355,19 +324,18 @@ class Pipeline:
             score=verdict.score,
             labels=verdict.labels,
             evidence=verdict.evidence,
+            final_url=article.url,
         )
-        item_id = self._store.add_item(item)
         filed = verdict.relevant or self._config.storage.file_all
-        if filed:
-            self._file(item_id, item)
-        self._store.mark_entry_done(
+        item_id, name = self._store.store_item(
+            item,
             job.entry_id,
             outcome="filed" if filed else "recorded",
-            item_id=item_id,
-            final_url=article.url,
             now=now,
+            file_floor=self._floor if filed else None,
         )
-        return ("filed" if filed else "recorded") + (":relevant" if verdict.relevant else "")
+        outcome = ("filed" if filed else "recorded") + (":relevant" if verdict.relevant else "")
+        return outcome, (item_id, item, name) if name is not None else None
 
     def _check_declared(
         self, declared: str, digest: str, hashes: list[str]
@@ -383,17 +351,19 @@ class Pipeline:
         log.info("canonical_ignored", extra={"url": declared, "reason": "shared by other texts"})
         return None, None
 
-    def _file(self, item_id: int, item: NewItem) -> None:
+    def _file(self, item_id: int, item: NewItem, name: str) -> None:
+        """Write the file the store named; if the name is taken (a file the user put there
+        meanwhile), take the next number."""
         content = render(item.title, item.text)
         for _attempt in range(100):
-            _number, name = self._store.allocate_file(
-                item_id, item.key, floor=highest_number(self._corpus)
-            )
             try:
                 write_exclusive(self._corpus, name, content)
             except FileExistsError:
-                continue  # a file the user put there meanwhile: take the next number
-            self._store.mark_filed(item_id, self._clock())
+                self._floor = max(self._floor, highest_number(self._corpus))
+                _number, name = self._store.allocate_file(item_id, item.key, floor=self._floor)
+                continue
+            self._floor = max(self._floor, int(name.split("_", 1)[0]))
+            self._filed.append(item_id)
             log.info("entry_filed", extra={"url": item.url, "file": name})
             return
         raise RuntimeError(f"could not find a free corpus file name for {item.url}")

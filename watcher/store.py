@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Connection, Engine, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from watcher.config import SourceConfig
 from watcher.dedup import URL_RULES_VERSION, canonical_url, text_hash, url_hash
@@ -24,6 +24,7 @@ from watcher.errors import FetchError
 from watcher.models import Entry, Item, Paragraph, Source, UrlAlias
 
 __all__ = [
+    "EntryIndex",
     "EntryStatus",
     "NewItem",
     "PendingEntry",
@@ -35,6 +36,9 @@ __all__ = [
 MAX_ATTEMPTS = 10  # transient failures, ~5 days of backoff, before an entry is given up
 _BOILERPLATE_ITEMS = 3  # a paragraph found in this many items is furniture, not content
 _MATCH_SHARE = 0.6  # share of the shorter article's paragraphs two copies must share
+
+
+_ITEMS = SQLModel.metadata.tables["items"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,16 @@ class EntryStatus:
     id: int
     known: bool  # done, or failed for good
     due: bool  # not known, and its next try has come
+
+
+@dataclass(frozen=True, slots=True)
+class EntryIndex:
+    by_key: dict[str, EntryStatus]
+    by_url: dict[str, EntryStatus]
+
+    def lookup(self, key: str, url_hash: str) -> EntryStatus | None:
+        """By entry key, else by link: a guid that rotates keeps its link."""
+        return self.by_key.get(key) or self.by_url.get(url_hash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +96,7 @@ class NewItem:
     score: float
     labels: tuple[str, ...]
     evidence: tuple[str, ...]
+    final_url: str | None = None  # where the page was served from, for the entry
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -191,9 +206,46 @@ class Store:
             row = session.exec(query).first()
             if row is None or row.id is None:
                 return None
-            known = row.state == "done" or row.permanent
-            due = not known and (row.next_try is None or row.next_try <= now)
-            return EntryStatus(row.id, known, due)
+            return _status(row.id, row.state, row.permanent, row.next_try, now)
+
+    def entry_index(
+        self, source_id: int, keys: Sequence[str], url_hashes: Sequence[str], now: datetime
+    ) -> EntryIndex:
+        """The entries of one feed already stored, looked up in one query per 500."""
+        index = EntryIndex({}, {})
+        wanted_keys, wanted_hashes = list(dict.fromkeys(keys)), list(dict.fromkeys(url_hashes))
+        with self.engine.connect() as connection:
+            for start in range(0, max(len(wanted_keys), len(wanted_hashes)), 500):
+                query = (
+                    select(Entry.id, Entry.entry_key, Entry.url_hash, Entry.state)
+                    .add_columns(col(Entry.permanent), col(Entry.next_try))
+                    .where(col(Entry.source_id) == source_id)
+                    .where(
+                        col(Entry.entry_key).in_(wanted_keys[start : start + 500])
+                        | col(Entry.url_hash).in_(wanted_hashes[start : start + 500])
+                    )
+                    .order_by(col(Entry.id).desc())  # the first-seen entry wins below
+                )
+                for row in connection.execute(query):
+                    status = _status(row.id, row.state, row.permanent, row.next_try, now)
+                    index.by_key[row.entry_key] = status
+                    index.by_url[row.url_hash] = status
+        return index
+
+    def add_entries(self, source_id: int, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Insert new entries in one statement; their ids by entry key."""
+        unique = list({row["entry_key"]: {"source_id": source_id, **row} for row in rows}.values())
+        if not unique:
+            return {}
+        with self._session() as session:
+            self._insert_ignore(session, Entry, unique)
+            session.commit()
+            found = session.exec(
+                select(Entry.entry_key, Entry.id)
+                .where(Entry.source_id == source_id)
+                .where(col(Entry.entry_key).in_([row["entry_key"] for row in unique]))
+            ).all()
+        return {key: entry_id for key, entry_id in found if entry_id is not None}
 
     def add_entry(self, source_id: int, values: dict[str, Any]) -> int:
         """Insert a pending entry (or find the one a concurrent writer inserted)."""
@@ -253,86 +305,69 @@ class Store:
         duplicate: bool = False,
         final_url: str | None = None,
     ) -> None:
-        self._update(
-            Entry,
-            entry_id,
-            {
-                "state": "done",
-                "outcome": outcome,
-                "item_id": item_id,
-                "duplicate": duplicate,
-                "final_url": final_url,
-                "fetched_at": now if final_url else None,
-                "error_kind": None,
-                "error": None,
-                "next_try": None,
-            },
-        )
+        self._update(Entry, entry_id, _done(outcome, now, item_id, duplicate, final_url))
 
     # -- items and dedup -----------------------------------------------------------
+
+    def find_original(
+        self, url_hashes: Sequence[str], text_hash: str, paragraph_hashes: Sequence[str]
+    ) -> int | None:
+        """The item this article copies: by URL, else by exact text, else by paragraphs."""
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(UrlAlias.item_id).where(col(UrlAlias.url_hash).in_(url_hashes))
+            ).scalar()
+            if found is None:
+                found = connection.execute(
+                    select(Item.id).where(Item.text_hash == text_hash).order_by(col(Item.id))
+                ).scalar()
+            if found is None:
+                found = self._by_paragraphs(connection, paragraph_hashes, None)
+            return found
 
     def item_by_urls(self, url_hashes: Sequence[str]) -> int | None:
         if not url_hashes:
             return None
-        with self._session() as session:
-            row = session.exec(
-                select(UrlAlias.item_id).where(col(UrlAlias.url_hash).in_(url_hashes))
-            ).first()
-            return row
-
-    def item_by_text(self, text_hash: str) -> int | None:
-        with self._session() as session:
-            return session.exec(
-                select(Item.id).where(Item.text_hash == text_hash).order_by(col(Item.id))
-            ).first()
+        with self.engine.connect() as connection:
+            query = select(UrlAlias.item_id).where(col(UrlAlias.url_hash).in_(url_hashes))
+            return connection.execute(query).scalars().first()
 
     def item_by_paragraphs(self, hashes: Sequence[str], only: int | None = None) -> int | None:
         """An item sharing most of the distinctive paragraphs, boilerplate ignored."""
+        with self.engine.connect() as connection:
+            return self._by_paragraphs(connection, hashes, only)
+
+    def _by_paragraphs(
+        self, connection: Connection, hashes: Sequence[str], only: int | None
+    ) -> int | None:
         if not hashes:
             return None
-        with self._session() as session:
-            rows = session.exec(
-                select(Paragraph.hash, Paragraph.item_id).where(col(Paragraph.hash).in_(hashes))
+        rows = connection.execute(
+            select(Paragraph.hash, Paragraph.item_id).where(col(Paragraph.hash).in_(hashes))
+        ).all()
+        spread: dict[str, set[int]] = {}
+        for digest, item_id in rows:
+            spread.setdefault(digest, set()).add(item_id)
+        content = {h for h, items in spread.items() if len(items) < _BOILERPLATE_ITEMS}
+        shared: dict[int, int] = {}
+        for digest in content:
+            for item_id in spread[digest]:
+                if only is None or item_id == only:
+                    shared[item_id] = shared.get(item_id, 0) + 1
+        if not shared:
+            return None
+        sizes = {
+            item_id: count
+            for item_id, count in connection.execute(
+                select(Item.id, Item.n_paragraphs).where(col(Item.id).in_(list(shared)))
             ).all()
-            spread: dict[str, set[int]] = {}
-            for digest, item_id in rows:
-                spread.setdefault(digest, set()).add(item_id)
-            content = {h for h, items in spread.items() if len(items) < _BOILERPLATE_ITEMS}
-            shared: dict[int, int] = {}
-            for digest in content:
-                for item_id in spread[digest]:
-                    if only is None or item_id == only:
-                        shared[item_id] = shared.get(item_id, 0) + 1
-            if not shared:
-                return None
-            sizes = {
-                item_id: count
-                for item_id, count in session.exec(
-                    select(Item.id, Item.n_paragraphs).where(col(Item.id).in_(list(shared)))
-                ).all()
-                if item_id is not None
-            }
+            if item_id is not None
+        }
         return _best_paragraph_match(shared, sizes, len(hashes))
 
     def add_item(self, item: NewItem) -> int:
         with self._session() as session:
-            row = Item(
-                key=item.key,
-                url=item.url,
-                title=item.title,
-                text=item.text,
-                text_hash=item.text_hash,
-                n_paragraphs=len(item.paragraph_hashes),
-                authors=list(item.authors),
-                published=item.published,
-                fetched=item.fetched,
-                language=item.language,
-                source_name=item.source_name,
-                relevant=item.relevant,
-                score=item.score,
-                labels=list(item.labels),
-                evidence=list(item.evidence),
-            )
+            row = _item_row(item)
             session.add(row)
             session.flush()
             assert row.id is not None
@@ -340,6 +375,61 @@ class Store:
             self._add_aliases(session, row.id, item.aliases)
             session.commit()
             return row.id
+
+    def store_item(
+        self, item: NewItem, entry_id: int, *, outcome: str, now: datetime, file_floor: int | None
+    ) -> tuple[int, str | None]:
+        """Insert the item, close its entry and, when ``file_floor`` is given, allocate its
+        corpus file number: one transaction, so a crash leaves all of it or none."""
+        values = _item_row(item).model_dump(exclude={"id"})
+        while True:
+            name = None
+            if file_floor is not None:
+                number = max(self._highest_file_number(), file_floor) + 1
+                name = f"{number:03d}_{item.key}.txt"
+                values.update(file_number=number, file=name)
+            try:
+                # Core, not the ORM: this runs once per article on the event loop's thread.
+                with self.engine.begin() as connection:
+                    item_id: int = connection.execute(
+                        insert(_ITEMS).values(values).returning(_ITEMS.c.id)
+                    ).scalar_one()
+                    self._insert_ignore(connection, Paragraph, _paragraph_rows(item_id, item))
+                    self._insert_ignore(connection, UrlAlias, _alias_rows(item_id, item.aliases))
+                    connection.execute(
+                        update(Entry)
+                        .where(col(Entry.id) == entry_id)
+                        .values(_done(outcome, now, item_id, False, item.final_url))
+                    )
+            except IntegrityError:
+                if file_floor is None:
+                    raise
+                file_floor = number  # a concurrent writer took the number: take the next
+                continue
+            return item_id, name
+
+    def _highest_file_number(self) -> int:
+        with self.engine.connect() as connection:
+            highest = connection.execute(select(func.max(Item.file_number))).scalar()
+        return -1 if highest is None else int(highest)
+
+    def record_duplicate(
+        self,
+        entry_id: int,
+        original: int,
+        aliases: Sequence[str],
+        final_url: str | None,
+        now: datetime,
+    ) -> None:
+        """The entry copies ``original``: its URLs lead there from now on."""
+        with self._session() as session:
+            self._add_aliases(session, original, aliases)
+            session.execute(
+                update(Entry)
+                .where(col(Entry.id) == entry_id)
+                .values(_done("duplicate", now, original, duplicate=True, final_url=final_url))
+            )
+            session.commit()
 
     def add_aliases(self, item_id: int, urls: Iterable[str]) -> None:
         with self._session() as session:
@@ -371,8 +461,18 @@ class Store:
                     session.rollback()
                     floor = number
 
-    def mark_filed(self, item_id: int, now: datetime) -> None:
-        self._update(Item, item_id, {"filed_at": now, "file_missing": False})
+    def mark_filed(self, item_ids: Sequence[int], now: datetime) -> None:
+        """Record that these items' files are on disk. Deferring this is safe: at start-up
+        a file that exists for an item not yet marked is marked then."""
+        if not item_ids:
+            return
+        with self._session() as session:
+            session.execute(
+                update(Item)
+                .where(col(Item.id).in_(list(item_ids)))
+                .values(filed_at=now, file_missing=False)
+            )
+            session.commit()
 
     def unwritten_files(self) -> list[tuple[int, str, str | None, str]]:
         """Items given a file name whose file was never written (a crash in between)."""
@@ -450,26 +550,24 @@ class Store:
         self._insert_ignore(session, Paragraph, rows)
 
     def _add_aliases(self, session: Session, item_id: int, urls: Iterable[str]) -> None:
-        rows = [
-            {
-                "url_hash": url_hash(url),
-                "url": url,
-                "item_id": item_id,
-                "rules_version": URL_RULES_VERSION,
-            }
-            for url in dict.fromkeys(urls)
-        ]
-        self._insert_ignore(session, UrlAlias, rows)
+        self._insert_ignore(session, UrlAlias, _alias_rows(item_id, urls))
 
     def _insert_ignore(
-        self, session: Session, model: Any, values: dict[str, Any] | list[dict[str, Any]]
+        self,
+        session: Session | Connection,
+        model: Any,
+        values: dict[str, Any] | list[dict[str, Any]],
     ) -> None:
-        """INSERT ... ON CONFLICT DO NOTHING, one statement for one row or many."""
+        """INSERT ... ON CONFLICT DO NOTHING for one row or many.
+
+        Rows go as executemany parameters, not a multi-row VALUES clause: the statement
+        then compiles once and is cached, whatever the number of rows."""
         if not values:
             return
         dialect = self.engine.dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        session.execute(insert(model).values(values).on_conflict_do_nothing())
+        rows = values if isinstance(values, list) else [values]
+        session.execute(insert(model).on_conflict_do_nothing(), rows)
 
     def _update(self, model: Any, row_id: int, values: dict[str, Any]) -> None:
         with self._session() as session:
@@ -486,6 +584,67 @@ def _best_paragraph_match(shared: dict[int, int], sizes: dict[int, int], ours: i
         if count >= needed and share >= _MATCH_SHARE and (best is None or share > best[0]):
             best = (share, item_id)
     return best[1] if best else None
+
+
+def _item_row(item: NewItem) -> Item:
+    return Item(
+        key=item.key,
+        url=item.url,
+        title=item.title,
+        text=item.text,
+        text_hash=item.text_hash,
+        n_paragraphs=len(item.paragraph_hashes),
+        authors=list(item.authors),
+        published=item.published,
+        fetched=item.fetched,
+        language=item.language,
+        source_name=item.source_name,
+        relevant=item.relevant,
+        score=item.score,
+        labels=list(item.labels),
+        evidence=list(item.evidence),
+    )
+
+
+def _paragraph_rows(item_id: int, item: NewItem) -> list[dict[str, Any]]:
+    return [{"hash": h, "item_id": item_id} for h in dict.fromkeys(item.paragraph_hashes)]
+
+
+def _alias_rows(item_id: int, urls: Iterable[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "url_hash": url_hash(url),
+            "url": url,
+            "item_id": item_id,
+            "rules_version": URL_RULES_VERSION,
+        }
+        for url in dict.fromkeys(urls)
+    ]
+
+
+def _done(
+    outcome: str, now: datetime, item_id: int | None, duplicate: bool, final_url: str | None
+) -> dict[str, Any]:
+    return {
+        "state": "done",
+        "outcome": outcome,
+        "item_id": item_id,
+        "duplicate": duplicate,
+        "final_url": final_url,
+        "fetched_at": now if final_url else None,
+        "error_kind": None,
+        "error": None,
+        "next_try": None,
+    }
+
+
+def _status(
+    entry_id: int, state: str, permanent: bool, next_try: datetime | None, now: datetime
+) -> EntryStatus:
+    known = state == "done" or permanent
+    if next_try is not None and next_try.tzinfo is None:
+        next_try = next_try.replace(tzinfo=UTC)  # Core rows from SQLite come back naive
+    return EntryStatus(entry_id, known, not known and (next_try is None or next_try <= now))
 
 
 def _source_state(row: Source) -> SourceState:

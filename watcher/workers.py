@@ -35,7 +35,7 @@ class WorkerPool:
         # forkserver: forking a process that runs an event loop and threads is unsafe;
         # the server preloads trafilatura once so each worker starts warm.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["watcher.pipeline"])
+        context.set_forkserver_preload(["watcher.analyse"])
         executor = ProcessPoolExecutor(max_workers=self._count, mp_context=context)
         for _ in range(self._count):
             executor.submit(_warm)  # start the workers now, while feeds download

@@ -1,0 +1,45 @@
+"""The pure, CPU-bound stages composed for one page: extract, fingerprint, classify.
+
+This is what the worker processes run. It imports only those stages, so a worker
+starts without the database, HTTP and scheduling code it never uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from watcher.classify import Classifier, Verdict
+from watcher.dedup import paragraph_hashes, text_hash
+from watcher.extract import Article, ExtractFailed, extract_page
+
+__all__ = ["Analysed", "analyse"]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """What the pure stages make of one page: the article, its fingerprints, its verdict."""
+
+    article: Article
+    text_hash: str
+    paragraph_hashes: tuple[str, ...]
+    verdict: Verdict
+
+
+def analyse(
+    body: bytes,
+    content_type: str | None,
+    url: str,
+    feed_content: str | None,
+    feed_title: str | None,
+    language: str | None,
+    classifier: Classifier,
+) -> Analysed | ExtractFailed:
+    """Extract, fingerprint and classify one page. Pure: runs in a worker process."""
+    article = extract_page(body, content_type, url, feed_content)
+    if isinstance(article, ExtractFailed):
+        return article
+    verdict = classifier.classify(
+        article.title or feed_title, article.text, article.language or language
+    )
+    hashes = tuple(paragraph_hashes(article.text))
+    return Analysed(article, text_hash(article.text), hashes, verdict)
