@@ -78,3 +78,21 @@ def test_passing_mention_in_a_long_article_is_not_relevant() -> None:
 def test_deterministic() -> None:
     text = "Moscow and Pyongyang expanded rail links. Seoul protested. " * 5
     assert CLASSIFIER.classify("t", text, "en") == CLASSIFIER.classify("t", text, "en")
+
+
+def test_anchor_shortcut_changes_no_verdict() -> None:
+    """Skipping texts without any anchor word gives the same verdicts as scoring them."""
+    folder = shared_path("eval", "relevance")
+    texts = [
+        (a["title"], a["text"])
+        for a in map(
+            json.loads, (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+        )
+    ]
+    texts += [(None, p.read_text(encoding="utf-8")) for p in shared_path("seeds").glob("*.txt")]
+    skipped = 0
+    for title, text in texts:
+        full = CLASSIFIER._classify(title, text)
+        assert CLASSIFIER.classify(title, text, None) == full, title
+        skipped += full.score == 0
+    assert skipped > 0

@@ -114,6 +114,18 @@ _INTER_KOREAN_CONTEXT = _terms(
     r"объединени\w*\s+коре",
     r"wiedervereinigung",
 )
+# Every tie needs a Korea actor or a strong inter-Korean term, and each of those
+# patterns contains one of these literals: a text with none of them cannot score, and is
+# answered without running the patterns (most pages a feed brings are off the beat).
+# tests/test_classify.py checks that verdicts with and without this shortcut agree.
+_ANCHORS = (
+    "korea", "dprk", "pyongyang", "kim jong", "kim yo", "kcna", "kpa", "wpk", "rok",
+    "seoul", "yoon suk", "lee jae", "moon jae", "puppet", "cheong wa dae", "sunshine",
+    "kaesong", "panmunjom", "북", "조선", "평양", "김정은", "김여정", "한국", "남한", "남측",
+    "대한민국", "서울", "윤석열", "이재명", "문재인", "남북", "통일부", "개성공단", "판문점",
+    "이산가족", "кндр", "коре", "пхеньян", "ким чен", "сеул", "pjöngjang", "innerkoreanisch",
+)  # fmt: skip
+
 # In the field order of _Actors.
 _LEXICONS = {
     "north": _NORTH,
@@ -143,6 +155,11 @@ class KeywordClassifier:
         self.threshold = threshold
 
     def classify(self, title: str | None, text: str, language: str | None) -> Verdict:
+        if not _may_score(f"{title or ''}\n{text}"):
+            return Verdict(relevant=False, score=0.0, labels=(), evidence=())
+        return self._classify(title, text)
+
+    def _classify(self, title: str | None, text: str) -> Verdict:
         sentences = _sentences(text)
         hits = _hits(sentences)
         title_hits = _hits([title]) if title else []
@@ -176,6 +193,11 @@ class _Actors:
 
 
 _NOBODY = _Actors(False, False, False, False, False)
+
+
+def _may_score(text: str) -> bool:
+    lowered = text.lower()
+    return any(anchor in lowered for anchor in _ANCHORS)
 
 
 def _sentences(text: str) -> list[str]:

@@ -96,6 +96,7 @@ class _Job:
     published: datetime | None
     authors: tuple[str, ...]
     feed_content: str | None
+    link_checked: bool = False  # its link was looked up among known articles already
 
 
 Progress = Callable[[str, int], None]  # (source name, +pages queued or -1 when one is done)
@@ -207,19 +208,37 @@ class Pipeline:
         now = self._clock()
         hashes = [url_hash(canonical_url(entry.link)) for entry in entries]
         index = self._store.entry_index(state.id, [e.key for e in entries], hashes, now)
+        new = [
+            (entry, link_hash)
+            for entry, link_hash in zip(entries, hashes, strict=True)
+            if index.lookup(entry.key, link_hash) is None
+        ]
+        # A link already known as an article (another source's copy): recorded as a
+        # duplicate of it now, without downloading the page.
+        known = self._store.items_by_url([link_hash for _entry, link_hash in new])
         fresh: dict[str, tuple[FeedEntry, dict[str, object]]] = {}
-        for entry, link_hash in zip(entries, hashes, strict=True):
-            if index.lookup(entry.key, link_hash) is None and entry.key not in fresh:
-                values = _entry_values(entry, link_hash, now)
-                if first_poll and _too_old(entry, max_age_days, now):
-                    values.update(state="done", outcome="too_old")  # recorded, not fetched
-                fresh[entry.key] = (entry, values)
+        for entry, link_hash in new:
+            values = _entry_values(entry, link_hash, now)
+            if link_hash in known:
+                values.update(_done_values("duplicate", now, known[link_hash], duplicate=True))
+                report.duplicates += 1
+            elif first_poll and _too_old(entry, max_age_days, now):
+                values.update(_done_values("too_old", now, None))  # recorded, not fetched
+            fresh.setdefault(entry.key, (entry, values))
         report.new += len(fresh)
         ids = self._store.add_entries(state.id, [values for _entry, values in fresh.values()])
         return [
-            _Job(ids[key], entry.link, entry.title, entry.published, entry.authors, entry.content)
+            _Job(
+                ids[key],
+                entry.link,
+                entry.title,
+                entry.published,
+                entry.authors,
+                entry.content,
+                True,
+            )
             for key, (entry, values) in fresh.items()
-            if values.get("outcome") != "too_old" and key in ids
+            if values["state"] != "done" and key in ids
         ]
 
     # -- the entries ---------------------------------------------------------------
@@ -242,7 +261,7 @@ class Pipeline:
 
     async def _process_entry(self, source: str, language: str | None, job: _Job) -> str:
         link = canonical_url(job.link)
-        known = self._store.item_by_urls([url_hash(link)])
+        known = None if job.link_checked else self._store.item_by_urls([url_hash(link)])
         if known is not None:
             self._store.mark_entry_done(
                 job.entry_id, outcome="duplicate", item_id=known, duplicate=True, now=self._clock()
@@ -284,7 +303,7 @@ class Pipeline:
             "entry_failed",
             extra={"source": source, "url": job.link, "kind": kind, "error": detail},
         )
-        return f"failed:{kind}:{detail}" + ("" if gave_up else " (will retry)")
+        return f"failed:{kind}: {detail}" + ("" if gave_up else " (will retry)")
 
     def _settle(
         self, source: str, language: str | None, job: _Job, link: str, analysed: Analysed
@@ -403,8 +422,18 @@ def _too_old(entry: FeedEntry, max_age_days: int, now: datetime) -> bool:
     return entry.published < now - timedelta(days=max_age_days)
 
 
+def _done_values(
+    outcome: str, now: datetime, item_id: int | None, *, duplicate: bool = False
+) -> dict[str, object]:
+    return {"state": "done", "outcome": outcome, "item_id": item_id, "duplicate": duplicate}
+
+
 def _entry_values(entry: FeedEntry, link_hash: str, now: datetime) -> dict[str, object]:
-    return {
+    return {  # every row the same keys: they are inserted as one executemany
+        "state": "pending",
+        "outcome": None,
+        "item_id": None,
+        "duplicate": False,
         "entry_key": entry.key,
         "guid": entry.guid,
         "link": entry.link,

@@ -325,6 +325,18 @@ class Store:
                 found = self._by_paragraphs(connection, paragraph_hashes, None)
             return found
 
+    def items_by_url(self, url_hashes: Sequence[str]) -> dict[str, int]:
+        """Item ids by URL hash, for the hashes that are known."""
+        found: dict[str, int] = {}
+        wanted = list(dict.fromkeys(url_hashes))
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), 500):
+                query = select(UrlAlias.url_hash, UrlAlias.item_id).where(
+                    col(UrlAlias.url_hash).in_(wanted[start : start + 500])
+                )
+                found.update({digest: item_id for digest, item_id in connection.execute(query)})
+        return found
+
     def item_by_urls(self, url_hashes: Sequence[str]) -> int | None:
         if not url_hashes:
             return None

@@ -1,0 +1,157 @@
+"""More of the pass through the CLI against a real server: politeness, validators,
+ill-formed feeds, canonical links and the feed-content fallback."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from pytest_httpserver import HTTPServer
+from sqlalchemy import create_engine, text
+from werkzeug import Request, Response
+
+from tests.conftest import run_watcher, write_config
+from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
+
+RELEVANT = "eco20-2020-06-20-liaison-office"
+OTHER = "pen0-2024-12-04-north-korean-troops-in-russia"
+THIRD = "eco25-2025-12-20-017"
+
+
+def _rows(database_url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def _article(article_id: str) -> tuple[str, list[str]]:
+    article = relevance_articles([article_id])[article_id]
+    return article["title"], [line for line in article["text"].splitlines() if line.strip()]
+
+
+def _config(tmp_path: Path, database_url: str, corpus: Path, url: str, **http: object) -> Path:
+    return write_config(
+        tmp_path / "watcher.toml",
+        database_url=database_url,
+        corpus=corpus,
+        sources=[{"name": "Site", "url": url}],
+        http=dict(http),
+    )
+
+
+def test_requests_to_one_host_are_spaced(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """per_host_delay holds between request starts to one host (a lower bound only)."""
+    site = Site(threaded_server)
+    starts: list[float] = []
+    items = []
+    for i, article_id in enumerate([RELEVANT, OTHER, THIRD]):
+        title, paragraphs = _article(article_id)
+        body = article_html(title, paragraphs).encode()
+
+        def handler(_request: Request, body: bytes = body) -> Response:
+            starts.append(time.monotonic())
+            return Response(body, content_type="text/html; charset=utf-8")
+
+        threaded_server.expect_request(f"/a/{i}").respond_with_handler(handler)
+        items.append(FeedItem(site.url(f"/a/{i}"), title, guid=str(i), published=recent()))
+    url = site.add_feed("/feed.xml", rss(items))
+    config = _config(tmp_path, database_url, seed_corpus, url, per_host_delay=0.5)
+
+    assert run_watcher("fetch", config=config).returncode == 0
+
+    assert len(starts) == 3
+    gaps = [b - a for a, b in zip(sorted(starts), sorted(starts)[1:], strict=False)]
+    assert min(gaps) >= 0.45, gaps
+
+
+def test_feed_without_validators_is_not_parsed_again_when_unchanged(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """No ETag, no Last-Modified: an identical body is recognised by its hash."""
+    site = Site(threaded_server)
+    title, paragraphs = _article(RELEVANT)
+    link = site.add_page(Page("/a", article_html(title, paragraphs).encode()))
+    threaded_server.expect_request("/feed.xml").respond_with_data(
+        rss([FeedItem(link, title, guid="a", published=recent())]),
+        content_type="application/rss+xml",
+    )
+    config = _config(tmp_path, database_url, seed_corpus, site.url("/feed.xml"))
+    first = run_watcher("fetch", config=config)
+    second = run_watcher("fetch", config=config)
+    assert first.returncode == second.returncode == 0
+    row = next(line for line in second.stdout.splitlines() if "Site" in line)
+    assert row.split("│")[2].strip() == "0", "seen: the unchanged body was not parsed"
+    assert site.requests_to("/a") == ["/a"]
+
+
+def test_ill_formed_feed_with_entries_is_used_with_a_warning(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    site = Site(threaded_server)
+    title, paragraphs = _article(RELEVANT)
+    link = site.add_page(Page("/a", article_html(title, paragraphs).encode()))
+    broken = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Tom & Jerry</title>'
+        f"<item><title>A & B</title><link>{link}</link><guid>a</guid></item>"
+        "</channel></rss>"
+    ).encode()
+    url = site.add_feed("/feed.xml", broken)
+    result = run_watcher("fetch", config=_config(tmp_path, database_url, seed_corpus, url))
+    assert result.returncode == 0, result.stderr
+    assert "warning: ill-formed feed, used anyway" in result.stdout
+    assert len(list(seed_corpus.glob("005_*.txt"))) == 1
+
+
+def test_canonical_link_is_honoured_unless_it_points_at_a_section(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """A same-site canonical names the article; a section page as canonical is ignored."""
+    site = Site(threaded_server)
+    title_a, paragraphs_a = _article(RELEVANT)
+    title_b, paragraphs_b = _article(OTHER)
+    canonical = site.url("/2024/06/liaison-office")
+    page_a = article_html(title_a, paragraphs_a, canonical=canonical)
+    page_b = article_html(title_b, paragraphs_b, canonical=site.url("/analysis"))
+    link_a = site.add_page(Page("/amp/2024/06/liaison-office-amp", page_a.encode()))
+    link_b = site.add_page(Page("/analysis/troops-in-russia", page_b.encode()))
+    items = [
+        FeedItem(link_a, title_a, guid="a", published=recent()),
+        FeedItem(link_b, title_b, guid="b", published=recent()),
+    ]
+    url = site.add_feed("/feed.xml", rss(items))
+    assert (
+        run_watcher("fetch", config=_config(tmp_path, database_url, seed_corpus, url)).returncode
+        == 0
+    )
+    urls = {str(row[0]) for row in _rows(database_url, "SELECT url FROM items WHERE NOT is_seed")}
+    assert canonical in urls
+    assert site.url("/analysis/troops-in-russia") in urls
+    assert site.url("/analysis") not in urls
+
+
+def test_thin_page_falls_back_to_the_feed_content(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """A teaser page with a full-text feed: the feed's text is filed."""
+    site = Site(threaded_server)
+    title, paragraphs = _article(RELEVANT)
+    teaser = article_html(title, ["Subscribe to read the full analysis."]).encode()
+    link = site.add_page(Page("/teaser", teaser))
+    description = "".join(f"<p>{p}</p>" for p in paragraphs)
+    url = site.add_feed(
+        "/feed.xml",
+        rss([FeedItem(link, title, guid="t", published=recent(), description=description)]),
+    )
+    assert (
+        run_watcher("fetch", config=_config(tmp_path, database_url, seed_corpus, url)).returncode
+        == 0
+    )
+    (filed,) = seed_corpus.glob("005_*.txt")
+    body = filed.read_text(encoding="utf-8")
+    assert paragraphs[3] in body
+    assert "Subscribe to read" not in body
