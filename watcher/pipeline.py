@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -124,9 +125,10 @@ class Pipeline:
         self._corpus = Path(config.storage.corpus_dir)
         self._floor = highest_number(self._corpus)  # the folder's highest number, kept current
         self._filed: list[int] = []  # written this pass, marked in one statement at its end
+        self._floor_lock = threading.Lock()  # files are written on threads
 
     async def run(self, sources: Sequence[SourceConfig], urls: Sequence[str] = ()) -> PassReport:
-        self._floor = highest_number(self._corpus)
+        self._floor = max(highest_number(self._corpus), self._store.highest_file_number())
         states = self._store.sync_sources(sources)
         tasks = [self.poll_source(source, states[source.feed_url]) for source in sources]
         if urls:
@@ -351,7 +353,7 @@ class Pipeline:
             job.entry_id,
             outcome="filed" if filed else "recorded",
             now=now,
-            file_floor=self._floor if filed else None,
+            file_number=self._next_number() if filed else None,
         )
         outcome = ("filed" if filed else "recorded") + (":relevant" if verdict.relevant else "")
         return outcome, (item_id, item, name) if name is not None else None
@@ -370,6 +372,19 @@ class Pipeline:
         log.info("canonical_ignored", extra={"url": declared, "reason": "shared by other texts"})
         return None, None
 
+    def _next_number(self) -> int:
+        """The number to try for the next file; the store moves past a taken one.
+
+        The folder is scanned once per pass: a file the user adds during a pass is
+        counted from the next one (exclusive creation keeps the two from colliding)."""
+        with self._floor_lock:
+            self._floor += 1
+            return self._floor
+
+    def _raise_floor(self, number: int) -> None:
+        with self._floor_lock:
+            self._floor = max(self._floor, number)
+
     def _file(self, item_id: int, item: NewItem, name: str) -> None:
         """Write the file the store named; if the name is taken (a file the user put there
         meanwhile), take the next number."""
@@ -378,10 +393,11 @@ class Pipeline:
             try:
                 write_exclusive(self._corpus, name, content)
             except FileExistsError:
-                self._floor = max(self._floor, highest_number(self._corpus))
-                _number, name = self._store.allocate_file(item_id, item.key, floor=self._floor)
+                self._raise_floor(highest_number(self._corpus))
+                number, name = self._store.allocate_file(item_id, item.key, floor=self._floor)
+                self._raise_floor(number)
                 continue
-            self._floor = max(self._floor, int(name.split("_", 1)[0]))
+            self._raise_floor(int(name.split("_", 1)[0]))
             self._filed.append(item_id)
             log.info("entry_filed", extra={"url": item.url, "file": name})
             return

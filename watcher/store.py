@@ -389,15 +389,16 @@ class Store:
             return row.id
 
     def store_item(
-        self, item: NewItem, entry_id: int, *, outcome: str, now: datetime, file_floor: int | None
+        self, item: NewItem, entry_id: int, *, outcome: str, now: datetime, file_number: int | None
     ) -> tuple[int, str | None]:
-        """Insert the item, close its entry and, when ``file_floor`` is given, allocate its
-        corpus file number: one transaction, so a crash leaves all of it or none."""
+        """Insert the item, close its entry and, when ``file_number`` is given, give it
+        that corpus number or, if another writer has it, the next free one: one
+        transaction, so a crash leaves all of it or none."""
         values = _item_row(item).model_dump(exclude={"id"})
+        number = file_number
         while True:
             name = None
-            if file_floor is not None:
-                number = max(self._highest_file_number(), file_floor) + 1
+            if number is not None:
                 name = f"{number:03d}_{item.key}.txt"
                 values.update(file_number=number, file=name)
             try:
@@ -414,11 +415,14 @@ class Store:
                         .values(_done(outcome, now, item_id, False, item.final_url))
                     )
             except IntegrityError:
-                if file_floor is None:
+                if number is None:
                     raise
-                file_floor = number  # a concurrent writer took the number: take the next
+                number = max(self._highest_file_number(), number) + 1  # taken: the next
                 continue
             return item_id, name
+
+    def highest_file_number(self) -> int:
+        return self._highest_file_number()
 
     def _highest_file_number(self) -> int:
         with self.engine.connect() as connection:
