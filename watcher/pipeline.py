@@ -324,7 +324,10 @@ class Pipeline:
             original, declared = self._check_declared(declared, digest, hashes)
             aliases = [u for u in dict.fromkeys([declared, final, link]) if u]
         if original is None:
-            original = self._store.find_original([url_hash(final), url_hash(link)], digest, hashes)
+            # The link was looked up when the entry was admitted: only a redirect's final
+            # URL can be news here.
+            urls = [u for u in dict.fromkeys([final, link]) if not (job.link_checked and u == link)]
+            original = self._store.find_original([url_hash(u) for u in urls], digest, hashes)
         if original is not None:
             self._store.record_duplicate(job.entry_id, original, aliases, article.url, now)
             return "duplicate", None

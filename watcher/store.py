@@ -314,9 +314,11 @@ class Store:
     ) -> int | None:
         """The item this article copies: by URL, else by exact text, else by paragraphs."""
         with self.engine.connect() as connection:
-            found = connection.execute(
-                select(UrlAlias.item_id).where(col(UrlAlias.url_hash).in_(url_hashes))
-            ).scalar()
+            found = None
+            if url_hashes:
+                found = connection.execute(
+                    select(UrlAlias.item_id).where(col(UrlAlias.url_hash).in_(url_hashes))
+                ).scalar()
             if found is None:
                 found = connection.execute(
                     select(Item.id).where(Item.text_hash == text_hash).order_by(col(Item.id))
@@ -394,7 +396,7 @@ class Store:
         """Insert the item, close its entry and, when ``file_number`` is given, give it
         that corpus number or, if another writer has it, the next free one: one
         transaction, so a crash leaves all of it or none."""
-        values = _item_row(item).model_dump(exclude={"id"})
+        values = _item_values(item)
         number = file_number
         while True:
             name = None
@@ -603,7 +605,13 @@ def _best_paragraph_match(shared: dict[int, int], sizes: dict[int, int], ours: i
 
 
 def _item_row(item: NewItem) -> Item:
-    return Item(
+    return Item(**_item_values(item))
+
+
+def _item_values(item: NewItem) -> dict[str, Any]:
+    """The column values of a new item: a plain dict, because validating a model per
+    article costs more than the insert."""
+    return dict(
         key=item.key,
         url=item.url,
         title=item.title,
@@ -619,6 +627,12 @@ def _item_row(item: NewItem) -> Item:
         score=item.score,
         labels=list(item.labels),
         evidence=list(item.evidence),
+        is_seed=False,
+        user_mark=None,
+        file=None,
+        file_number=None,
+        filed_at=None,
+        file_missing=False,
     )
 
 
