@@ -155,3 +155,59 @@ def test_thin_page_falls_back_to_the_feed_content(
     body = filed.read_text(encoding="utf-8")
     assert paragraphs[3] in body
     assert "Subscribe to read" not in body
+
+
+def test_canonical_shared_by_different_texts_is_not_believed(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """Two different articles declaring one canonical URL are two articles."""
+    site = Site(threaded_server)
+    shared_canonical = site.url("/2024/story")
+    links = []
+    for slug, article_id in (("one", RELEVANT), ("two", OTHER)):
+        title, paragraphs = _article(article_id)
+        page = article_html(title, paragraphs, canonical=shared_canonical)
+        links.append(site.add_page(Page(f"/2024/story/{slug}-x", page.encode())))
+    items = [
+        FeedItem(link, f"t{i}", guid=str(i), published=recent()) for i, link in enumerate(links)
+    ]
+    url = site.add_feed("/feed.xml", rss(items))
+    assert (
+        run_watcher("fetch", config=_config(tmp_path, database_url, seed_corpus, url)).returncode
+        == 0
+    )
+    assert len(list(seed_corpus.glob("00[5-9]_*.txt"))) == 2
+    assert _rows(database_url, "SELECT count(*) FROM entries WHERE duplicate") == [(0,)]
+
+
+def test_article_syndicated_on_two_sources_is_filed_once(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """The same text under two sites' URLs: one file, the copy listed in the manifest."""
+    site = Site(threaded_server)
+    title, paragraphs = _article(RELEVANT)
+    original = site.add_page(Page("/think-tank/analysis", article_html(title, paragraphs).encode()))
+    partner_page = article_html(
+        f"{title} (republished)", [*paragraphs, "This article first appeared at the Institute."]
+    )
+    copy = site.add_page(Page("/partner/republished", partner_page.encode()))
+    feed_a = site.add_feed("/a.xml", rss([FeedItem(original, title, guid="a", published=recent())]))
+    feed_b = site.add_feed("/b.xml", rss([FeedItem(copy, title, guid="b", published=recent())]))
+    config = write_config(
+        tmp_path / "watcher.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "Institute", "url": feed_a}],
+    )
+    assert run_watcher("fetch", config=config).returncode == 0
+    config = write_config(
+        tmp_path / "watcher.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "Institute", "url": feed_a}, {"name": "Partner", "url": feed_b}],
+    )
+    result = run_watcher("fetch", config=config)
+    assert result.returncode == 0, result.stderr
+    assert len(list(seed_corpus.glob("00[5-9]_*.txt"))) == 1
+    manifest = (seed_corpus / "manifest.jsonl").read_text(encoding="utf-8")
+    assert site.url("/partner/republished") in manifest

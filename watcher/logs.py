@@ -40,9 +40,22 @@ class _PlainFormatter(logging.Formatter):
         return f"{record.levelname.lower():7s} {record.getMessage()} {fields}".rstrip()
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time: while the progress bar is live, rich
+    replaces it so that log lines print above the bar instead of through it."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure_logging(level: int = logging.INFO, *, json_lines: bool | None = None) -> None:
     use_json = not sys.stderr.isatty() if json_lines is None else json_lines
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.setFormatter(_JsonFormatter() if use_json else _PlainFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
