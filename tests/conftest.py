@@ -93,6 +93,21 @@ def store(database_url: str) -> Iterator[Store]:
         opened.close()
 
 
+def query(database_url: str, sql: str) -> list[tuple[object, ...]]:
+    """Rows of one SQL query on the database a test's watcher wrote to."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def scalar(database_url: str, sql: str) -> object:
+    rows = query(database_url, sql)
+    return rows[0][0] if rows else None
+
+
 def _toml(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

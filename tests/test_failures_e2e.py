@@ -9,23 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
-from sqlalchemy import create_engine, text
 from werkzeug import Request, Response
 
-from tests.conftest import run_watcher, write_config
+from tests.conftest import run_watcher, scalar, write_config
 from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
 
 RELEVANT = "eco20-2020-06-20-liaison-office"
 OTHER_RELEVANT = "pen0-2024-12-04-north-korean-troops-in-russia"
-
-
-def _scalar(database_url: str, sql: str) -> object:
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text(sql)).scalar()
-    finally:
-        engine.dispose()
 
 
 def _article_page(site: Site, article_id: str, path: str) -> str:
@@ -96,7 +86,7 @@ def test_broken_sources_are_reported_and_the_others_processed(
     assert "too_large" in lines["Bomb"]
     assert "Good" not in lines
     assert len(list(seed_corpus.glob("005_*.txt"))) == 1, "the good source's article is filed"
-    kinds = _scalar(
+    kinds = scalar(
         database_url,
         "SELECT count(*) FROM sources"
         " WHERE consecutive_failures = 1 AND last_error_kind IS NOT NULL",
@@ -150,13 +140,13 @@ def test_page_failing_once_is_fetched_again_and_filed(
     assert first.returncode == 0, first.stderr
     assert "http_5xx" in first.stdout
     assert not list(seed_corpus.glob("005_*.txt"))
-    assert _scalar(database_url, "SELECT state FROM entries") == "failed"
+    assert scalar(database_url, "SELECT state FROM entries") == "failed"
 
     second = run_watcher("fetch", config=config)
     assert second.returncode == 0, second.stderr
     assert len(calls) == 2
     assert len(list(seed_corpus.glob("005_*.txt"))) == 1
-    assert _scalar(database_url, "SELECT state FROM entries") == "done"
+    assert scalar(database_url, "SELECT state FROM entries") == "done"
 
 
 def test_rotating_guids_file_nothing_new(
@@ -188,7 +178,7 @@ def test_rotating_guids_file_nothing_new(
     assert len(polls) == 2, "the feed changed, so it was downloaded and parsed again"
     assert sorted(p.name for p in seed_corpus.glob("*.txt")) == files
     assert len(site.requests_to("/r/")) == 2, "no page downloaded twice"
-    assert _scalar(database_url, "SELECT count(*) FROM entries") == 2
+    assert scalar(database_url, "SELECT count(*) FROM entries") == 2
 
 
 def test_first_poll_records_old_entries_without_filing(
@@ -212,7 +202,7 @@ def test_first_poll_records_old_entries_without_filing(
     assert run_watcher("fetch", config=config).returncode == 0
     assert site.requests_to("/old") == []
     assert site.requests_to("/new") == ["/new"]
-    assert _scalar(database_url, "SELECT outcome FROM entries WHERE guid = 'o'") == "too_old"
+    assert scalar(database_url, "SELECT outcome FROM entries WHERE guid = 'o'") == "too_old"
     assert len(list(seed_corpus.glob("005_*.txt"))) == 1
 
 
@@ -241,4 +231,4 @@ def test_fetch_single_url_and_archive_mode(
     filed = list(seed_corpus.glob("005_*.txt"))
     assert len(filed) == 1
     assert filed[0].read_text().splitlines()[0] == "Parks budget approved"
-    assert _scalar(database_url, "SELECT relevant FROM items WHERE NOT is_seed") in (False, 0)
+    assert scalar(database_url, "SELECT relevant FROM items WHERE NOT is_seed") in (False, 0)

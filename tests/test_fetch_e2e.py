@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
-from sqlalchemy import create_engine, text
 
-from tests.conftest import read_page, run_watcher, shared_path, write_config
+from tests.conftest import query, read_page, run_watcher, shared_path, write_config
 from tests.site import (
     FeedItem,
     Page,
@@ -34,15 +33,6 @@ RELEVANT_IDS = [
     "aif-2018-01-38",
     "eco20-2020-06-20-liaison-office",
 ]
-
-
-def _rows(database_url: str, sql: str) -> list[tuple[object, ...]]:
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(sql))]
-    finally:
-        engine.dispose()
 
 
 def _corpus_files(folder: Path) -> dict[str, str]:
@@ -134,13 +124,13 @@ def test_fetch_files_relevant_articles_and_second_pass_is_a_no_op(
     korean = next(b for n, b in new_files.items() if "노동신문" in b)
     assert "통일부" in korean, "EUC-KR page decoded"
 
-    entries = _rows(database_url, "SELECT state, outcome, duplicate FROM entries")
+    entries = query(database_url, "SELECT state, outcome, duplicate FROM entries")
     assert len(entries) == len(items), "every entry recorded"
-    relevant_items = _rows(
+    relevant_items = query(
         database_url, "SELECT file FROM items WHERE relevant AND NOT is_seed ORDER BY file"
     )
     assert sorted(str(r[0]) for r in relevant_items) == sorted(new_files)
-    copy = _rows(
+    copy = query(
         database_url,
         "SELECT e.duplicate, i.is_seed FROM entries e JOIN items i ON i.id = e.item_id "
         "WHERE e.link LIKE '%seed-copy%'",

@@ -7,24 +7,14 @@ import time
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
-from sqlalchemy import create_engine, text
 from werkzeug import Request, Response
 
-from tests.conftest import run_watcher, write_config
+from tests.conftest import query, run_watcher, write_config
 from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
 
 RELEVANT = "eco20-2020-06-20-liaison-office"
 OTHER = "pen0-2024-12-04-north-korean-troops-in-russia"
 THIRD = "eco25-2025-12-20-017"
-
-
-def _rows(database_url: str, sql: str) -> list[tuple[object, ...]]:
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(sql))]
-    finally:
-        engine.dispose()
 
 
 def _article(article_id: str) -> tuple[str, list[str]]:
@@ -128,7 +118,7 @@ def test_canonical_link_is_honoured_unless_it_points_at_a_section(
         run_watcher("fetch", config=_config(tmp_path, database_url, seed_corpus, url)).returncode
         == 0
     )
-    urls = {str(row[0]) for row in _rows(database_url, "SELECT url FROM items WHERE NOT is_seed")}
+    urls = {str(row[0]) for row in query(database_url, "SELECT url FROM items WHERE NOT is_seed")}
     assert canonical in urls
     assert site.url("/analysis/troops-in-russia") in urls
     assert site.url("/analysis") not in urls
@@ -177,7 +167,7 @@ def test_canonical_shared_by_different_texts_is_not_believed(
         == 0
     )
     assert len(list(seed_corpus.glob("00[5-9]_*.txt"))) == 2
-    assert _rows(database_url, "SELECT count(*) FROM entries WHERE duplicate") == [(0,)]
+    assert query(database_url, "SELECT count(*) FROM entries WHERE duplicate") == [(0,)]
 
 
 def test_article_syndicated_on_two_sources_is_filed_once(

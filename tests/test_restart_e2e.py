@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
-from sqlalchemy import create_engine, text
 from werkzeug import Request, Response
 
-from tests.conftest import run_watcher, write_config
+from tests.conftest import query, run_watcher, scalar, write_config
 from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
 
 IDS = [
@@ -82,14 +81,7 @@ def test_killed_pass_resumes_without_loss_or_doubles(
     assert [p.name[:3] for p in new_files] == ["005", "006", "007"]
     titles = sorted(p.read_text(encoding="utf-8").splitlines()[0] for p in new_files)
     assert titles == sorted(articles[i]["title"] for i in IDS), "each article once"
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            states = connection.execute(text("SELECT state FROM entries")).scalars().all()
-            items = connection.execute(
-                text("SELECT count(*) FROM items WHERE NOT is_seed")
-            ).scalar()
-    finally:
-        engine.dispose()
+    states = [row[0] for row in query(database_url, "SELECT state FROM entries")]
+    items = scalar(database_url, "SELECT count(*) FROM items WHERE NOT is_seed")
     assert sorted(states) == ["done", "done", "done"]
     assert items == 3
