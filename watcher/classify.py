@@ -14,12 +14,26 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
-__all__ = ["TIES", "Classifier", "KeywordClassifier", "Verdict"]
+from watcher.relevance_features import FEATURE_NAMES, TieEvidence, features
+
+__all__ = [
+    "TIES",
+    "Classifier",
+    "KeywordClassifier",
+    "Scan",
+    "TieModel",
+    "Verdict",
+    "load_model",
+    "scan",
+    "tie_evidence",
+]
 
 TIES = ("inter-korean", "russia-nk", "russia-sk")
 
@@ -51,12 +65,15 @@ _NORTH = _terms(
     r"\bn\.\s?korea",
     r"\bdemocratic\s+people'?s\s+republic\s+of\s+korea\b",
     r"\bkorean\s+people'?s\s+army\b|\bkpa\b|\bwpk\b",
+    # "the North" as Seoul's and KCNA's press say it, not a compass point
+    r"\bthe\s+north\b(?!\s+(?:of|and|east|west|side|pole|sea|atlantic|american|african))",
     r"\bdprk\b",
     r"\bpyongyang",
     r"\bkim\s+jong[\s-]*un",
     r"\bkim\s+yo[\s-]*jong",
     r"\bkcna\b",
-    r"북한|북측|북조선|조선민주주의인민공화국|평양|김정은|김여정",
+    r"북한|북측|북조선|조선민주주의인민공화국|평양|김정은|김여정|北(?=[\s·,'\"‘’“”]|$)",
+    r"북·?러|러·?북|조·?러",  # Korean compounds: North Korea-Russia
     r"\bкндр\b|северн\w*\s+коре|северокорейск|пхеньян|ким\s+чен\s+ын",
     r"nordkorea|pjöngjang",
 )
@@ -71,7 +88,11 @@ _SOUTH = _terms(
     r"\byoon\s+suk[\s-]*yeol",
     r"\blee\s+jae[\s-]*myung",
     r"\bmoon\s+jae[\s-]*in",
-    r"한국|남한|남측|대한민국|서울|윤석열|이재명|문재인",
+    r"한국|남한|남측|대한민국|서울|윤석열|이재명|문재인|한·?러|러·?한",
+    # South Korean firms abroad stand for Seoul in trade and sanctions stories.
+    r"\bsamsung\b|\bhyundai\b|\bkia\b|\blotte\b|\bhanwha\b|\bposco\b|\bkogas\b",
+    r"삼성|현대차|현대자동차|기아|롯데|한화|포스코|가스공사",
+    r"самсунг|хендай|хёндэ|хундай|киа\b",
     r"южн\w*\s+коре|южнокорейск|республик\w*\s+коре|сеул",
     r"südkorea",
 )
@@ -82,7 +103,7 @@ _RUSSIA = _terms(
     r"\bputin\b",
     r"\blavrov\b",
     r"\bshoigu\b",
-    r"러시아|모스크바|크렘린|푸틴|라브로프|쇼이구",
+    r"러시아|모스크바|크렘린|푸틴|라브로프|쇼이구|북·?러|러·?북|조·?러|한·?러|러·?한|露",
     r"росси|\bрф\b|москв|кремл|путин|лавров|шойгу",
     r"russland|russisch|moskau",
 )
@@ -96,7 +117,7 @@ _INTER_KOREAN = _terms(
     r"\bsunshine\s+policy\b",
     r"\bkaesong\b",
     r"\bpanmunjom\b",
-    r"남북|통일부|개성공단|판문점|이산가족",
+    r"통일부|개성공단|판문점|이산가족",
     r"межкорейск",
     r"innerkoreanisch",
 )
@@ -110,10 +131,29 @@ _INTER_KOREAN_CONTEXT = _terms(
     r"\bloudspeakers?\b",
     r"\b(?:trash|garbage|propaganda)\s+balloons?\b",
     r"\bpropaganda\s+leaflets?\b|\banti-pyongyang\s+leaflets?\b",
-    r"평화통일|비무장지대|대북\s*전단|확성기|오물\s*풍선",
+    # 남북 alone also means "north and south" (of a strait, of a country): context needed.
+    r"남북|평화통일|비무장지대|대북\s*전단|확성기|오물\s*풍선",
     r"объединени\w*\s+коре",
     r"wiedervereinigung",
 )
+# Words of a relation between states: a sentence naming two parties and one of these
+# is about their ties, not a list of countries.
+_RELATION = _terms(
+    r"\btalks?\b|\bdialogue\b|\bsummit|\btreaty|\bagreement|\bdeal\b|\bpact\b",
+    r"\bcooperat|\balliance|\bpartnership|\brelations\b|\bties\b|\bdiploma",
+    r"\btroops?\b|\bsoldiers?\b|\bmunitions?\b|\bmissiles?\b|\bweapons?\b|\barms\b",
+    r"\bsanction|\btrade\b|\binvest|\benergy\b|\bgas\b|\bpipeline|\bshipping|\brail",
+    r"\bborder\b|\bdelegation|\bvisit|\benvoy|\bmeeting|\bexchange|\baid\b|\bsupport",
+    r"\bprovocat|\btension|\bdeterr|\bthreat|\bdrone|\bballoon|\bloudspeaker|\bleaflet",
+    r"\bpeace\b|\breconcil|\bengage|\bhostil|\bunification|\bdefector",
+    r"회담|대화|협력|관계|조약|협정|파병|군사|무기|탄약|미사일|제재|교역|무역|투자|방문|대표단",
+    r"지원|국경|도발|긴장|평화|대북|대남|통일|합의|동맹|수출|수입|공장|진출",
+    r"переговор|сотруднич|договор|соглашени|отношени|войск|военн|оруж|боеприпас|ракет",
+    r"санкци|торгов|инвестиц|визит|делегац|встреч|поддержк|газопровод|границ",
+    r"gespräch|verhandl|zusammenarbeit|vertrag|abkommen|beziehung|truppen|soldaten|waffen",
+    r"munition|rakete|sanktion|handel|besuch|delegation|annäherung|spannung",
+)
+
 # Every tie needs a Korea actor or a strong inter-Korean term, and each of those
 # patterns contains one of these literals: a text with none of them cannot score, and is
 # answered without running the patterns (most pages a feed brings are off the beat).
@@ -124,6 +164,9 @@ _ANCHORS = (
     "kaesong", "panmunjom", "북", "조선", "평양", "김정은", "김여정", "한국", "남한", "남측",
     "대한민국", "서울", "윤석열", "이재명", "문재인", "남북", "통일부", "개성공단", "판문점",
     "이산가족", "кндр", "коре", "пхеньян", "ким чен", "сеул", "pjöngjang", "innerkoreanisch",
+    "the north", "北", "samsung", "hyundai", "kia", "lotte", "hanwha", "posco", "kogas", "삼성",
+    "현대", "기아", "롯데", "한화", "포스코", "가스공사", "самсунг", "хендай", "хёндэ", "хундай",
+    "киа", "러", "露",
 )  # fmt: skip
 
 # In the field order of _Actors.
@@ -136,9 +179,14 @@ _LEXICONS = {
 }
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
 
-_TITLE_WEIGHT = 2.0  # a title that names the tie counts like two sentences of evidence
-_SATURATION = 2.5  # evidence units at which a tie's score reaches about 0.63
 _MAX_EVIDENCE = 3
+_MODEL_FILE = Path(__file__).parent / "data" / "relevance_model.json"
+# Which parties make each tie, as _Actors field names.
+_PARTIES = {
+    "inter-korean": ("north", "south"),
+    "russia-nk": ("russia", "north"),
+    "russia-sk": ("russia", "south"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,13 +194,48 @@ class _Hit:
     tie: str
     weight: float
     sentence: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """What the lexicons found in one article, sentence by sentence."""
+
+    sentences: tuple[str, ...]
+    actors: tuple[_Actors, ...]
+    hits: tuple[_Hit, ...]
+    title_ties: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class TieModel:
+    weights: tuple[float, ...]
+    bias: float
+
+    def probability(self, values: tuple[float, ...]) -> float:
+        z = self.bias + sum(w * v for w, v in zip(self.weights, values, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def load_model(path: Path = _MODEL_FILE) -> dict[str, TieModel]:
+    """The shipped weights (scripts/train_relevance.py makes them from ../shared)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if tuple(data["features"]) != FEATURE_NAMES:
+        raise ValueError(f"{path}: trained on other features than this code computes")
+    return {
+        tie: TieModel(tuple(model["weights"]), float(model["bias"]))
+        for tie, model in data["ties"].items()
+    }
 
 
 class KeywordClassifier:
-    """Lexicon and co-occurrence scorer; deterministic, no model to load."""
+    """Lexicons find the evidence; learned weights decide how much is enough.
 
-    def __init__(self, threshold: float = 0.5) -> None:
+    Deterministic; the model is loaded once, when the classifier is made."""
+
+    def __init__(self, threshold: float = 0.5, model: dict[str, TieModel] | None = None) -> None:
         self.threshold = threshold
+        self.model = model if model is not None else load_model()
 
     def classify(self, title: str | None, text: str, language: str | None) -> Verdict:
         if not _may_score(f"{title or ''}\n{text}"):
@@ -160,18 +243,46 @@ class KeywordClassifier:
         return self._classify(title, text)
 
     def _classify(self, title: str | None, text: str) -> Verdict:
-        sentences = _sentences(text)
-        hits = _hits(sentences)
-        title_hits = _hits([title]) if title else []
-        scores = {tie: _tie_score(tie, hits, title_hits, len(sentences)) for tie in TIES}
+        found = scan(title, text)
+        scores = {tie: self._tie_score(found, tie) for tie in TIES}
         score = max(scores.values())
         labels = tuple(tie for tie in TIES if scores[tie] >= self.threshold)
+        best = labels or (max(TIES, key=lambda t: scores[t]),)
         return Verdict(
             relevant=score >= self.threshold,
             score=round(score, 4),
             labels=labels,
-            evidence=_evidence(hits, labels or (max(scores, key=lambda t: scores[t]),)),
+            evidence=_evidence(found, best),
         )
+
+    def _tie_score(self, found: Scan, tie: str) -> float:
+        evidence = tie_evidence(found, tie)
+        if evidence.direct == 0 and evidence.near == 0 and not evidence.title:
+            return 0.0  # no evidence, no score: the model's bias alone files nothing
+        return self.model[tie].probability(features(evidence, len(found.sentences)))
+
+
+def scan(title: str | None, text: str) -> Scan:
+    sentences = _sentences(text)
+    actors = _all_actors(sentences)
+    title_hits = _hits([title], _all_actors([title])) if title else []
+    title_ties = frozenset(hit.tie for hit in title_hits)
+    return Scan(tuple(sentences), tuple(actors), tuple(_hits(sentences, actors)), title_ties)
+
+
+def tie_evidence(found: Scan, tie: str) -> TieEvidence:
+    hits = [hit for hit in found.hits if hit.tie == tie]
+    first, second = _PARTIES[tie]
+    n = max(1, len(found.sentences))
+    return TieEvidence(
+        direct=sum(1 for hit in hits if hit.weight >= 0.7),
+        near=sum(1 for hit in hits if hit.weight < 0.7),
+        title=tie in found.title_ties,
+        lead=any(hit.position < 3 for hit in hits),
+        relation=sum(1 for hit in hits if _RELATION.search(hit.sentence.lower())),
+        share_a=sum(getattr(a, first) for a in found.actors) / n,
+        share_b=sum(getattr(a, second) for a in found.actors) / n,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,22 +323,28 @@ def _all_actors(sentences: list[str]) -> list[_Actors]:
     found: dict[str, set[int]] = {}
     for name, pattern in _LEXICONS.items():
         found[name] = {bisect.bisect_right(starts, m.start()) - 1 for m in pattern.finditer(joined)}
+    # A term that names inter-Korean matters ("inter-Korean", 통일부) names both Koreas;
+    # so does a context term ("남북", "loudspeakers") with a Korea named at most one
+    # sentence away (Seoul's press leaves the South implicit: "the government").
+    korea = found["north"] | found["south"]
+    both = found["inter"] | {i for i in found["inter_context"] if korea & {i - 1, i, i + 1}}
+    for side in ("north", "south"):
+        found[side] |= both
     return [_Actors(*(i in found[name] for name in _LEXICONS)) for i in range(len(sentences))]
 
 
-def _hits(sentences: list[str]) -> list[_Hit]:
+def _hits(sentences: list[str], actors: list[_Actors]) -> list[_Hit]:
     """Evidence per sentence.
 
     Both parties of a tie in one sentence weigh 1; one of them only in a neighbouring
     sentence weighs half (wire copy names Pyongyang once, then says "the two sides").
     """
-    actors = _all_actors(sentences)
     hits: list[_Hit] = []
     for i, sentence in enumerate(sentences):
         before = actors[i - 1] if i else _NOBODY
         after = actors[i + 1] if i + 1 < len(actors) else _NOBODY
         for tie, weight in _sentence_ties(actors[i], actors[i] | before | after):
-            hits.append(_Hit(tie, weight, sentence))
+            hits.append(_Hit(tie, weight, sentence, i))
     return hits
 
 
@@ -256,25 +373,18 @@ def _sentence_ties(here: _Actors, window: _Actors) -> list[tuple[str, float]]:
     return found
 
 
-def _tie_score(tie: str, hits: list[_Hit], title_hits: list[_Hit], n_sentences: int) -> float:
-    evidence = sum(hit.weight for hit in hits if hit.tie == tie)
-    evidence += _TITLE_WEIGHT * max((h.weight for h in title_hits if h.tie == tie), default=0.0)
-    if evidence == 0:
-        return 0.0
-    amount = 1.0 - math.exp(-evidence / _SATURATION)
-    # Share of the article: a long piece with two Korea sentences is a passing mention.
-    share = min(1.0, evidence / max(6.0, 0.15 * n_sentences))
-    return amount * (0.6 + 0.4 * share)
-
-
-def _evidence(hits: list[_Hit], ties: tuple[str, ...]) -> tuple[str, ...]:
-    ranked = sorted(
-        (hit for hit in hits if hit.tie in ties), key=lambda hit: -hit.weight
-    )  # stable: among equals, the article's order
+def _evidence(found: Scan, ties: tuple[str, ...]) -> tuple[str, ...]:
+    """The sentences that weighed most for these ties; with none, the sentence that
+    came closest (the one naming the most parties), so a "no" can be read too."""
+    ranked = sorted((hit for hit in found.hits if hit.tie in ties), key=lambda hit: -hit.weight)
     chosen: list[str] = []
     for hit in ranked:
-        if hit.sentence not in chosen:
+        if hit.sentence[:400] not in chosen:
             chosen.append(hit.sentence[:400])
         if len(chosen) == _MAX_EVIDENCE:
-            break
-    return tuple(chosen)
+            return tuple(chosen)
+    if chosen or not found.sentences:
+        return tuple(chosen)
+    named = [sum((a.north, a.south, a.russia, a.inter, a.inter_context)) for a in found.actors]
+    closest = max(range(len(named)), key=lambda i: named[i])
+    return (found.sentences[closest][:400],) if named[closest] else ()

@@ -1,0 +1,55 @@
+"""Evidence features per tie, computed from the lexicon hits of one article. Pure.
+
+The classifier's weights are learned over these few numbers (not over words), so what
+the model can learn is how much evidence of a tie, where, and how dense, makes an
+article about that tie: little room to memorise individual articles.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["FEATURE_NAMES", "TieEvidence", "features"]
+
+FEATURE_NAMES = (
+    "direct",  # log(1 + sentences naming both parties, or a term naming the tie)
+    "near",  # log(1 + sentences with one party, the other in a neighbouring sentence)
+    "density",  # evidence per sentence of the article (at least 5 sentences counted)
+    "title",  # the title names the tie
+    "lead",  # evidence in the first three sentences
+    "relation",  # log(1 + evidence sentences that also use a word of relations)
+    "share_a",  # share of sentences naming the first party
+    "share_b",  # share of sentences naming the second party
+    "length",  # log of the number of sentences
+    "together",  # sqrt(share_a * share_b): both parties present through the article
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TieEvidence:
+    """What the sentence scan found for one tie."""
+
+    direct: float
+    near: float
+    title: bool
+    lead: bool
+    relation: float
+    share_a: float
+    share_b: float
+
+
+def features(evidence: TieEvidence, n_sentences: int) -> tuple[float, ...]:
+    amount = evidence.direct + 0.5 * evidence.near
+    return (
+        math.log1p(evidence.direct),
+        math.log1p(evidence.near),
+        amount / max(5, n_sentences),
+        1.0 if evidence.title else 0.0,
+        1.0 if evidence.lead else 0.0,
+        math.log1p(evidence.relation),
+        evidence.share_a,
+        evidence.share_b,
+        math.log(max(1, n_sentences)),
+        math.sqrt(evidence.share_a * evidence.share_b),
+    )
