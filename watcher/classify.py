@@ -312,7 +312,9 @@ def _may_score(text: str) -> bool:
 
 
 def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if len(s.strip()) > 20]
+    # Fragments ("Share", "A", a byline) are dropped; ten characters still keep a
+    # Korean clause ("북한이 통신선을 끊었다.").
+    return [s.strip() for s in _SENTENCE.split(text) if len(s.strip()) >= 10]
 
 
 def _all_actors(sentences: list[str]) -> list[_Actors]:

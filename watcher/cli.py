@@ -19,7 +19,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from watcher.app import fetch_pass
-from watcher.config import Config, SourceConfig, config_path_from_env, load_config
+from watcher.classify import KeywordClassifier
+from watcher.classify_io import InputError, read_inputs, verdict_json
+from watcher.config import (
+    DEFAULT_CONFIG_PATH,
+    Config,
+    SourceConfig,
+    config_path_from_env,
+    load_config,
+)
 from watcher.errors import ConfigError, StoreError
 from watcher.logs import configure_logging
 from watcher.pipeline import PassReport
@@ -32,7 +40,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 _out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per message
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,41 @@ def fetch(
         raise typer.Exit(2) from None
     _print_report(report)
     raise typer.Exit(1 if report.all_failed else 0)
+
+
+@app.command()
+def classify(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Text files, .jsonl files, or - for standard input."),
+    ] = None,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="Read standard input as JSON Lines.")
+    ] = False,
+) -> None:
+    """Classify texts: one JSON line per input on stdout (id, relevant, score, labels,
+    evidence). JSON Lines objects carry id, title, text and optionally lang."""
+    config = _load_optional(ctx)
+    classifier = KeywordClassifier(config.classify.threshold)
+    failed = 0
+    for source in paths or ["-"]:
+        for item in read_inputs(source, jsonl=jsonl):
+            if isinstance(item, InputError):
+                _err.print(f"watcher classify: {item}", markup=False)
+                failed += 1
+                continue
+            verdict = classifier.classify(item.title, item.text, item.language)
+            print(verdict_json(item.id, verdict), flush=False)  # machine output: no rich
+    raise typer.Exit(1 if failed else 0)
+
+
+def _load_optional(ctx: typer.Context) -> Config:
+    """The configuration if one was named or the default file exists; else defaults."""
+    state: _State = ctx.obj
+    if state.config_path == DEFAULT_CONFIG_PATH and not state.config_path.exists():
+        return Config()
+    return _load(ctx)
 
 
 def _select(config: Config, names: list[str], have_urls: bool) -> list[SourceConfig]:
