@@ -8,7 +8,8 @@ import json
 import pytest
 
 from tests.conftest import ROOT, shared_path
-from watcher.classify import TIES, KeywordClassifier, load_model
+from watcher.classify import TIES, Example, KeywordClassifier, load_model
+from watcher.similarity import vector
 
 CLASSIFIER = KeywordClassifier(0.5)
 
@@ -342,3 +343,23 @@ def test_shipped_model_is_reproduced_by_the_training_script() -> None:
         fitted = train.fit(samples, l2=1.0)
         assert fitted.bias == pytest.approx(shipped[tie].bias, abs=1e-4)
         assert fitted.weights == pytest.approx(shipped[tie].weights, abs=1e-4)
+
+
+def _example(title: str, text: str, relevant: bool) -> Example:
+    return Example(title, vector(f"{title}\n{text}"), relevant, ())
+
+
+def test_marks_move_similar_texts_the_same_way() -> None:
+    """An article close to one the user marked follows the mark; a distant one does not."""
+    marked = OWN_RELEVANT[("russia-nk", "en")]
+    similar = marked.replace("Kursk region", "border areas").replace("signed", "concluded")
+    distant = OWN_RELEVANT[("inter-korean", "en")]
+    plain = KeywordClassifier(0.5)
+    taught_no = KeywordClassifier(0.5, examples=[_example("Treaty", marked, relevant=False)])
+    taught_yes = KeywordClassifier(0.5, examples=[_example("Treaty", marked, relevant=True)])
+    before = plain.classify(None, similar, "en")
+    after_no = taught_no.classify(None, similar, "en")
+    assert after_no.score < before.score
+    assert "(like an article you marked irrelevant: Treaty)" in after_no.evidence
+    assert taught_yes.classify(None, similar, "en").score > before.score
+    assert taught_no.classify(None, distant, "en") == plain.classify(None, distant, "en")

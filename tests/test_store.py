@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
 
 from watcher.config import SourceConfig
-from watcher.db import current_revision, head_revision, open_engine
+from watcher.db import current_revision, head_revision, open_engine, upgrade
 from watcher.store import MAX_ATTEMPTS, Store, retry_delay
 
 NOW = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
@@ -86,3 +89,26 @@ def test_renaming_a_source_keeps_its_row(store: Store) -> None:
     before = store.sync_sources([SourceConfig(name="Old", url=url)])[url]
     after = store.sync_sources([SourceConfig(name="New", url=url)])[url]
     assert (before.id, after.name) == (after.id, "New")
+
+
+def test_a_database_made_at_the_first_revision_upgrades_with_its_data(tmp_path: Path) -> None:
+    """Databases made by earlier versions upgrade cleanly (here: 0001 with an item)."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = open_engine(url, migrate=False)
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO items (key, is_seed, text, text_hash, n_paragraphs, authors,"
+                " relevant, score, labels, evidence, file_missing)"
+                " VALUES ('0123456789abcdef', 0, 'old text', 'h', 0, '[]', 1, 0.9, '[]', '[]', 0)"
+            )
+        )
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    store = Store(engine)
+    try:
+        assert store.find_item("1") is not None
+        assert store.model_version() == 0
+    finally:
+        store.close()

@@ -10,6 +10,7 @@ from watcher.config import Config, SourceConfig
 from watcher.corpus import sync_corpus
 from watcher.db import open_engine
 from watcher.http import Fetcher
+from watcher.marks import examples
 from watcher.pipeline import PassReport, Pipeline, Progress
 from watcher.store import Store
 from watcher.workers import WorkerPool
@@ -42,7 +43,7 @@ async def fetch_pass(
         store = open_store(config)
         try:
             async with Fetcher(config.http) as fetcher:
-                classifier = KeywordClassifier(config.classify.threshold)
+                classifier = KeywordClassifier(config.classify.threshold, examples=examples(store))
                 pipeline = Pipeline(config, store, fetcher, pool, classifier, progress=progress)
                 return await pipeline.run(sources, urls)
         finally:

@@ -17,15 +17,18 @@ import itertools
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from watcher.relevance_features import FEATURE_NAMES, TieEvidence, features
+from watcher.similarity import TermVector, cosine, vector
 
 __all__ = [
     "TIES",
     "Classifier",
+    "Example",
     "KeywordClassifier",
     "Scan",
     "TieModel",
@@ -228,23 +231,46 @@ def load_model(path: Path = _MODEL_FILE) -> dict[str, TieModel]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Example:
+    """An article the user marked, which similar articles follow."""
+
+    title: str
+    vector: TermVector
+    relevant: bool
+    labels: tuple[str, ...]  # the ties the user gave; none: all ties
+
+
+_PULL = 0.5  # how far a near-copy of a marked article moves (scores are in [0, 1])
+_SIMILAR_FROM = 0.3  # cosine above which marks start to count (random pairs: p99 0.33)
+_SIMILAR_FULL = 0.7
+
+
 class KeywordClassifier:
-    """Lexicons find the evidence; learned weights decide how much is enough.
+    """Lexicons find the evidence; learned weights decide how much is enough; the
+    user's marks move similar articles the same way.
 
     Deterministic; the model is loaded once, when the classifier is made."""
 
-    def __init__(self, threshold: float = 0.5, model: dict[str, TieModel] | None = None) -> None:
+    def __init__(
+        self,
+        threshold: float = 0.5,
+        model: dict[str, TieModel] | None = None,
+        examples: Sequence[Example] = (),
+    ) -> None:
         self.threshold = threshold
         self.model = model if model is not None else load_model()
+        self.examples = tuple(examples)
 
     def classify(self, title: str | None, text: str, language: str | None) -> Verdict:
-        if not _may_score(f"{title or ''}\n{text}"):
+        if not self.examples and not _may_score(f"{title or ''}\n{text}"):
             return Verdict(relevant=False, score=0.0, labels=(), evidence=())
         return self._classify(title, text)
 
     def _classify(self, title: str | None, text: str) -> Verdict:
         found = scan(title, text)
         scores = {tie: self._tie_score(found, tie) for tie in TIES}
+        taught = self._apply_marks(scores, f"{title or ''}\n{text}")
         score = max(scores.values())
         labels = tuple(tie for tie in TIES if scores[tie] >= self.threshold)
         best = labels or (max(TIES, key=lambda t: scores[t]),)
@@ -252,14 +278,39 @@ class KeywordClassifier:
             relevant=score >= self.threshold,
             score=round(score, 4),
             labels=labels,
-            evidence=_evidence(found, best),
+            evidence=_evidence(found, best) + taught,
         )
+
+    def _apply_marks(self, scores: dict[str, float], text: str) -> tuple[str, ...]:
+        """Move the scores toward the user's marks on similar articles; say so."""
+        if not self.examples:
+            return ()
+        mine = vector(text)
+        said: list[str] = []
+        for example in self.examples:
+            pull = _PULL * _influence(cosine(mine, example.vector))
+            if pull == 0:
+                continue
+            for tie in example.labels or TIES:
+                if example.relevant:
+                    scores[tie] += pull * (1 - scores[tie])
+                else:
+                    scores[tie] -= pull * scores[tie]
+            mark = "relevant" if example.relevant else "irrelevant"
+            said.append(f"(like an article you marked {mark}: {example.title[:120]})")
+        return tuple(said[:2])
 
     def _tie_score(self, found: Scan, tie: str) -> float:
         evidence = tie_evidence(found, tie)
         if evidence.direct == 0 and evidence.near == 0 and not evidence.title:
             return 0.0  # no evidence, no score: the model's bias alone files nothing
         return self.model[tie].probability(features(evidence, len(found.sentences)))
+
+
+def _influence(similarity: float) -> float:
+    if similarity <= _SIMILAR_FROM:
+        return 0.0
+    return min(1.0, (similarity - _SIMILAR_FROM) / (_SIMILAR_FULL - _SIMILAR_FROM))
 
 
 def scan(title: str | None, text: str) -> Scan:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from watcher.app import fetch_pass
+from watcher.app import fetch_pass, open_store
 from watcher.classify import KeywordClassifier
 from watcher.classify_io import InputError, read_inputs, verdict_json
 from watcher.config import (
@@ -30,7 +31,9 @@ from watcher.config import (
 )
 from watcher.errors import ConfigError, StoreError
 from watcher.logs import configure_logging
+from watcher.marks import mark_item
 from watcher.pipeline import PassReport
+from watcher.store import Store
 
 app = typer.Typer(
     name="watcher",
@@ -117,6 +120,64 @@ def classify(
             verdict = classifier.classify(item.title, item.text, item.language)
             print(verdict_json(item.id, verdict), flush=False)  # machine output: no rich
     raise typer.Exit(1 if failed else 0)
+
+
+items_app = typer.Typer(help="The stored articles: list them, correct their verdicts.")
+app.add_typer(items_app, name="items")
+
+
+@items_app.command("list")
+def items_list(
+    ctx: typer.Context,
+    show_all: Annotated[bool, typer.Option("--all", help="Not only the relevant.")] = False,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 30,
+) -> None:
+    """The newest articles with their verdict, labels, mark and file."""
+    store = _open_store(_load(ctx))
+    table = Table(title="watcher items", title_justify="left")
+    for column in ("id", "score", "labels", "mark", "file", "title"):
+        table.add_column(column)
+    for item in store.list_items(relevant_only=not show_all, limit=limit):
+        table.add_row(
+            str(item.id),
+            f"{item.score:.2f}",
+            ", ".join(item.labels),
+            item.user_mark or "",
+            item.file or "",
+            item.title or item.url or "",
+        )
+    _out.print(table)
+
+
+@items_app.command("mark")
+def items_mark(
+    ctx: typer.Context,
+    id_or_url: Annotated[str, typer.Argument(help="Item number, corpus file name, or URL.")],
+    mark: Annotated[str, typer.Argument(help="relevant or irrelevant")],
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="The tie it bears on (repeatable).")
+    ] = None,
+) -> None:
+    """Record your judgement: it files or keeps the article, and teaches the classifier."""
+    config = _load(ctx)
+    store = _open_store(config)
+    try:
+        result = mark_item(
+            store, config.storage.corpus_dir, id_or_url, mark, label or [], datetime.now(UTC)
+        )
+    except (LookupError, ValueError) as exc:
+        _err.print(f"watcher items mark: {exc.args[0]}", markup=False)
+        raise typer.Exit(2) from None
+    filed = f"; filed as {result.filed}" if result.filed else ""
+    _out.print(f"item {result.item.id} marked {mark}{filed}", markup=False)
+
+
+def _open_store(config: Config) -> Store:
+    try:
+        return open_store(config)
+    except StoreError as exc:
+        _err.print(f"watcher: {exc}", markup=False)
+        raise typer.Exit(2) from None
 
 
 def _load_optional(ctx: typer.Context) -> Config:

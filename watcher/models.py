@@ -10,6 +10,8 @@ databases and gives it back aware, also from SQLite, which keeps no zone).
   item it produced or, when ``duplicate`` is true, the item it copies.
 - ``UrlAlias``: every canonical URL known for an item (feed link, final URL, page
   canonical), so a copy is recognised before its page is downloaded.
+- ``Mark``: the user's judgements (relevant or irrelevant, with labels), which teach the
+  classifier and are never overwritten by it; ``Setting``: small named values.
 - ``Paragraph``: fingerprints of an item's long paragraphs, for copies whose furniture
   differs (a seed file with its masthead versus the same article extracted from the web).
 """
@@ -21,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Entry", "Item", "Paragraph", "Source", "UrlAlias"]
+__all__ = ["Entry", "Item", "Mark", "Paragraph", "Setting", "Source", "UrlAlias"]
 
 
 class Source(SQLModel, table=True):
@@ -111,3 +113,24 @@ class Paragraph(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     hash: str = Field(max_length=16, index=True)
     item_id: int = Field(foreign_key="items.id", index=True)
+
+
+class Mark(SQLModel, table=True):
+    """A user's judgement of an item; the latest per item counts, none is ever overwritten."""
+
+    __tablename__ = "marks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="items.id", index=True)
+    mark: str = Field(max_length=20)  # relevant | irrelevant
+    labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created: datetime
+
+
+class Setting(SQLModel, table=True):
+    """Small named values, such as the model version a running daemon compares with."""
+
+    __tablename__ = "settings"
+
+    name: str = Field(primary_key=True, max_length=100)
+    value: str = Field(max_length=1000)

@@ -21,11 +21,12 @@ from sqlmodel import Session, SQLModel, col, select
 from watcher.config import SourceConfig
 from watcher.dedup import URL_RULES_VERSION, canonical_url, text_hash, url_hash
 from watcher.errors import FetchError
-from watcher.models import Entry, Item, Paragraph, Source, UrlAlias
+from watcher.models import Entry, Item, Mark, Paragraph, Setting, Source, UrlAlias
 
 __all__ = [
     "EntryIndex",
     "EntryStatus",
+    "ItemSummary",
     "NewItem",
     "PendingEntry",
     "SourceState",
@@ -57,6 +58,23 @@ class EntryStatus:
     id: int
     known: bool  # done, or failed for good
     due: bool  # not known, and its next try has come
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSummary:
+    id: int
+    url: str | None
+    title: str | None
+    text: str
+    key: str
+    source: str | None
+    relevant: bool
+    score: float
+    labels: tuple[str, ...]
+    evidence: tuple[str, ...]
+    user_mark: str | None
+    file: str | None
+    file_missing: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,6 +476,63 @@ class Store:
         with self._session() as session:
             return session.get_one(Item, item_id).text_hash
 
+    # -- the user's marks ---------------------------------------------------------
+
+    def find_item(self, id_or_url: str) -> ItemSummary | None:
+        """An item by its number, its corpus file name, or any URL it is known by."""
+        with self._session() as session:
+            row: Item | None = None
+            if id_or_url.isdigit():
+                row = session.get(Item, int(id_or_url))
+            if row is None:
+                row = session.exec(select(Item).where(Item.file == id_or_url)).first()
+            if row is None:
+                alias = session.get(UrlAlias, url_hash(canonical_url(id_or_url)))
+                row = session.get(Item, alias.item_id) if alias else None
+            return _summary(row) if row is not None else None
+
+    def list_items(self, *, relevant_only: bool, limit: int) -> list[ItemSummary]:
+        with self._session() as session:
+            query = select(Item).where(col(Item.is_seed).is_(False))
+            if relevant_only:
+                query = query.where(
+                    (col(Item.relevant).is_(True)) | (col(Item.user_mark) == "relevant")
+                )
+            rows = session.exec(query.order_by(col(Item.id).desc()).limit(limit)).all()
+            return [_summary(row) for row in rows]
+
+    def add_mark(self, item_id: int, mark: str, labels: Sequence[str], now: datetime) -> int:
+        """Record the user's judgement; returns the new model version, which tells a
+        running daemon that its classifier has something new to learn."""
+        with self._session() as session:
+            session.add(Mark(item_id=item_id, mark=mark, labels=list(labels), created=now))
+            session.execute(update(Item).where(col(Item.id) == item_id).values(user_mark=mark))
+            version = int(self._setting(session, "model_version") or "0") + 1
+            session.merge(Setting(name="model_version", value=str(version)))
+            session.commit()
+            return version
+
+    def model_version(self) -> int:
+        with self._session() as session:
+            return int(self._setting(session, "model_version") or "0")
+
+    def marked_examples(self) -> list[tuple[str, str, str, tuple[str, ...]]]:
+        """(title, text, mark, labels) of every marked item, its latest mark only."""
+        with self._session() as session:
+            marks = session.exec(select(Mark).order_by(col(Mark.id))).all()
+            latest = {mark.item_id: mark for mark in marks}
+            items = session.exec(select(Item).where(col(Item.id).in_(list(latest)))).all()
+            return [
+                (item.title or "", item.text, latest[item.id].mark, tuple(latest[item.id].labels))
+                for item in items
+                if item.id is not None
+            ]
+
+    @staticmethod
+    def _setting(session: Session, name: str) -> str | None:
+        row = session.get(Setting, name)
+        return row.value if row is not None else None
+
     # -- corpus files --------------------------------------------------------------
 
     def allocate_file(self, item_id: int, key: str, floor: int) -> tuple[int, str]:
@@ -602,6 +677,25 @@ def _best_paragraph_match(shared: dict[int, int], sizes: dict[int, int], ours: i
         if count >= needed and share >= _MATCH_SHARE and (best is None or share > best[0]):
             best = (share, item_id)
     return best[1] if best else None
+
+
+def _summary(row: Item) -> ItemSummary:
+    assert row.id is not None
+    return ItemSummary(
+        id=row.id,
+        url=row.url,
+        title=row.title,
+        text=row.text,
+        key=row.key,
+        source=row.source_name,
+        relevant=row.relevant,
+        score=row.score,
+        labels=tuple(row.labels),
+        evidence=tuple(row.evidence),
+        user_mark=row.user_mark,
+        file=row.file,
+        file_missing=row.file_missing,
+    )
 
 
 def _item_row(item: NewItem) -> Item:
