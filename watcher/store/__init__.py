@@ -1,0 +1,41 @@
+"""Storage: every read and write of the database, behind plain values.
+
+ORM rows never leave this package. "Never twice" is the database's job: entries are
+unique per (source, key), URL aliases per URL hash, corpus files per name and number;
+inserts that lose a race become no-ops, not errors. ``Store`` is assembled from one
+part per concern, each in its own module.
+"""
+
+from __future__ import annotations
+
+from watcher.store._corpus import CorpusMixin
+from watcher.store._entries import EntriesMixin
+from watcher.store._items import ItemsMixin
+from watcher.store._marks import MarksMixin
+from watcher.store._rows import (
+    MAX_ATTEMPTS,
+    EntryIndex,
+    EntryStatus,
+    ItemSummary,
+    NewItem,
+    PendingEntry,
+    SourceState,
+    retry_delay,
+)
+from watcher.store._sources import SourcesMixin
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "EntryIndex",
+    "EntryStatus",
+    "ItemSummary",
+    "NewItem",
+    "PendingEntry",
+    "SourceState",
+    "Store",
+    "retry_delay",
+]
+
+
+class Store(SourcesMixin, EntriesMixin, ItemsMixin, MarksMixin, CorpusMixin):
+    """The database, through plain values. Open with ``Store(open_engine(url))``."""

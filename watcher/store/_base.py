@@ -1,0 +1,63 @@
+"""The engine, sessions and the few statement helpers every part of the store uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from watcher.models import Item, Paragraph, UrlAlias
+from watcher.store._rows import (
+    alias_rows,
+)
+
+
+class StoreBase:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def _highest_file_number(self) -> int:
+        with self.engine.connect() as connection:
+            highest = connection.execute(select(func.max(Item.file_number))).scalar()
+        return -1 if highest is None else int(highest)
+
+    def _add_paragraphs(self, session: Session, item_id: int, hashes: Sequence[str]) -> None:
+        rows = [{"hash": digest, "item_id": item_id} for digest in dict.fromkeys(hashes)]
+        self._insert_ignore(session, Paragraph, rows)
+
+    def _add_aliases(self, session: Session, item_id: int, urls: Iterable[str]) -> None:
+        self._insert_ignore(session, UrlAlias, alias_rows(item_id, urls))
+
+    def _insert_ignore(
+        self,
+        session: Session | Connection,
+        model: Any,
+        values: dict[str, Any] | list[dict[str, Any]],
+    ) -> None:
+        """INSERT ... ON CONFLICT DO NOTHING for one row or many.
+
+        Rows go as executemany parameters, not a multi-row VALUES clause: the statement
+        then compiles once and is cached, whatever the number of rows."""
+        if not values:
+            return
+        dialect = self.engine.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        rows = values if isinstance(values, list) else [values]
+        session.execute(insert(model).on_conflict_do_nothing(), rows)
+
+    def _update(self, model: Any, row_id: int, values: dict[str, Any]) -> None:
+        with self._session() as session:
+            session.execute(update(model).where(model.id == row_id).values(**values))
+            session.commit()

@@ -1,0 +1,121 @@
+"""Corpus files: numbers under a unique key, seeds, repair, and the manifest rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from watcher.dedup import canonical_url, text_hash
+from watcher.models import Entry, Item
+from watcher.store._base import StoreBase
+from watcher.store._rows import (
+    manifest_row,
+)
+
+
+class CorpusMixin(StoreBase):
+    def allocate_file(self, item_id: int, key: str, floor: int) -> tuple[int, str]:
+        """Give the item the next corpus number; the unique key settles races."""
+        while True:
+            with self._session() as session:
+                highest = session.exec(select(func.max(Item.file_number))).one()
+                number = max(-1 if highest is None else highest, floor) + 1
+                name = f"{number:03d}_{key}.txt"
+                try:
+                    session.execute(
+                        update(Item)
+                        .where(col(Item.id) == item_id)
+                        .values(file_number=number, file=name)
+                    )
+                    session.commit()
+                    return number, name
+                except IntegrityError:
+                    session.rollback()
+                    floor = number
+
+    def mark_filed(self, item_ids: Sequence[int], now: datetime) -> None:
+        """Record that these items' files are on disk. Deferring this is safe: at start-up
+        a file that exists for an item not yet marked is marked then."""
+        if not item_ids:
+            return
+        with self._session() as session:
+            session.execute(
+                update(Item)
+                .where(col(Item.id).in_(list(item_ids)))
+                .values(filed_at=now, file_missing=False)
+            )
+            session.commit()
+
+    def unwritten_files(self) -> list[tuple[int, str, str | None, str]]:
+        """Items given a file name whose file was never written (a crash in between)."""
+        with self._session() as session:
+            rows = session.exec(
+                select(Item)
+                .where(col(Item.file).is_not(None))
+                .where(col(Item.filed_at).is_(None))
+                .where(col(Item.is_seed).is_(False))
+            ).all()
+            return [(row.id or 0, row.file or "", row.title, row.text) for row in rows]
+
+    def corpus_files(self) -> dict[str, tuple[int, str, bool]]:
+        """file name -> (item id, text hash, is seed) for every item that has a file."""
+        with self._session() as session:
+            rows = session.exec(select(Item).where(col(Item.file).is_not(None))).all()
+            return {row.file or "": (row.id or 0, row.text_hash, row.is_seed) for row in rows}
+
+    def add_seed(self, name: str, number: int, key: str, text: str, hashes: Sequence[str]) -> int:
+        with self._session() as session:
+            row = Item(
+                key=key,
+                is_seed=True,
+                text=text,
+                text_hash=text_hash(text),
+                n_paragraphs=len(hashes),
+                relevant=True,
+                score=1.0,
+                file=name,
+                file_number=number,
+            )
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            self._add_paragraphs(session, row.id, hashes)
+            session.commit()
+            return row.id
+
+    def update_seed_text(self, item_id: int, text: str, hashes: Sequence[str]) -> None:
+        """A seed the user edited: new fingerprints, the old paragraph hashes kept too."""
+        with self._session() as session:
+            row = session.get_one(Item, item_id)
+            row.text = text
+            row.text_hash = text_hash(text)
+            row.n_paragraphs = len(hashes)
+            session.add(row)
+            self._add_paragraphs(session, item_id, hashes)
+            session.commit()
+
+    def set_file_missing(self, item_id: int, missing: bool) -> None:
+        self._update(Item, item_id, {"file_missing": missing})
+
+    def manifest_rows(self) -> list[dict[str, Any]]:
+        with self._session() as session:
+            items = session.exec(
+                select(Item)
+                .where(col(Item.file).is_not(None))
+                .where(col(Item.file_missing).is_(False))
+                .order_by(col(Item.file_number))
+            ).all()
+            copies: dict[int, list[str]] = {}
+            for item_id, link, final_url in session.exec(
+                select(Entry.item_id, Entry.link, Entry.final_url)
+                .where(col(Entry.duplicate).is_(True))
+                .order_by(col(Entry.id))
+            ).all():
+                if item_id is not None:
+                    copies.setdefault(item_id, []).append(canonical_url(final_url or link))
+            return [manifest_row(item, copies.get(item.id or 0, [])) for item in items]

@@ -1,0 +1,138 @@
+"""Entries: every feed entry seen, with its state (pending, failed, done)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+
+from watcher.models import Entry
+from watcher.store._base import StoreBase
+from watcher.store._rows import (
+    MAX_ATTEMPTS,
+    EntryIndex,
+    EntryStatus,
+    PendingEntry,
+    done_values,
+    entry_status_of,
+    retry_delay,
+)
+
+
+class EntriesMixin(StoreBase):
+    def entry_status(
+        self, source_id: int, key: str, url_hash: str, now: datetime
+    ) -> EntryStatus | None:
+        """The entry as first seen under this key, or under this link (guids that rotate)."""
+        with self._session() as session:
+            query = (
+                select(Entry)
+                .where(Entry.source_id == source_id)
+                .where((col(Entry.entry_key) == key) | (col(Entry.url_hash) == url_hash))
+                .order_by(col(Entry.id))
+            )
+            row = session.exec(query).first()
+            if row is None or row.id is None:
+                return None
+            return entry_status_of(row.id, row.state, row.permanent, row.next_try, now)
+
+    def entry_index(
+        self, source_id: int, keys: Sequence[str], url_hashes: Sequence[str], now: datetime
+    ) -> EntryIndex:
+        """The entries of one feed already stored, looked up in one query per 500."""
+        index = EntryIndex({}, {})
+        wanted_keys, wanted_hashes = list(dict.fromkeys(keys)), list(dict.fromkeys(url_hashes))
+        with self.engine.connect() as connection:
+            for start in range(0, max(len(wanted_keys), len(wanted_hashes)), 500):
+                query = (
+                    select(Entry.id, Entry.entry_key, Entry.url_hash, Entry.state)
+                    .add_columns(col(Entry.permanent), col(Entry.next_try))
+                    .where(col(Entry.source_id) == source_id)
+                    .where(
+                        col(Entry.entry_key).in_(wanted_keys[start : start + 500])
+                        | col(Entry.url_hash).in_(wanted_hashes[start : start + 500])
+                    )
+                    .order_by(col(Entry.id).desc())  # the first-seen entry wins below
+                )
+                for row in connection.execute(query):
+                    status = entry_status_of(row.id, row.state, row.permanent, row.next_try, now)
+                    index.by_key[row.entry_key] = status
+                    index.by_url[row.url_hash] = status
+        return index
+
+    def add_entries(self, source_id: int, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Insert new entries in one statement; their ids by entry key."""
+        unique = list({row["entry_key"]: {"source_id": source_id, **row} for row in rows}.values())
+        if not unique:
+            return {}
+        with self._session() as session:
+            self._insert_ignore(session, Entry, unique)
+            session.commit()
+            found = session.exec(
+                select(Entry.entry_key, Entry.id)
+                .where(Entry.source_id == source_id)
+                .where(col(Entry.entry_key).in_([row["entry_key"] for row in unique]))
+            ).all()
+        return {key: entry_id for key, entry_id in found if entry_id is not None}
+
+    def add_entry(self, source_id: int, values: dict[str, Any]) -> int:
+        """Insert a pending entry (or find the one a concurrent writer inserted)."""
+        with self._session() as session:
+            self._insert_ignore(session, Entry, {"source_id": source_id, **values})
+            session.commit()
+            row = session.exec(
+                select(Entry)
+                .where(Entry.source_id == source_id)
+                .where(Entry.entry_key == values["entry_key"])
+            ).one()
+            assert row.id is not None
+            return row.id
+
+    def due_retries(
+        self, source_id: int, now: datetime, exclude: Iterable[int]
+    ) -> list[PendingEntry]:
+        skip = set(exclude)
+        with self._session() as session:
+            rows = session.exec(
+                select(Entry)
+                .where(Entry.source_id == source_id)
+                .where(col(Entry.state).in_(("pending", "failed")))
+                .where(col(Entry.permanent).is_(False))
+            ).all()
+        return [
+            PendingEntry(row.id, row.link, row.title, row.published, row.feed_content)
+            for row in rows
+            if row.id is not None
+            and row.id not in skip
+            and (row.next_try is None or row.next_try <= now)
+        ]
+
+    def mark_entry_failed(
+        self, entry_id: int, kind: str, detail: str, *, transient: bool, now: datetime
+    ) -> bool:
+        """Record a failure; returns True when the entry is now given up for good."""
+        with self._session() as session:
+            row = session.get_one(Entry, entry_id)
+            row.attempts += 1
+            row.state = "failed"
+            row.error_kind = kind
+            row.error = detail
+            row.permanent = not transient or row.attempts >= MAX_ATTEMPTS
+            row.next_try = None if row.permanent else now + retry_delay(row.attempts)
+            session.add(row)
+            session.commit()
+            return row.permanent
+
+    def mark_entry_done(
+        self,
+        entry_id: int,
+        *,
+        outcome: str,
+        now: datetime,
+        item_id: int | None = None,
+        duplicate: bool = False,
+        final_url: str | None = None,
+    ) -> None:
+        self._update(Entry, entry_id, done_values(outcome, now, item_id, duplicate, final_url))

@@ -1,0 +1,74 @@
+"""The user's marks, the items they are made on, and the model version they bump."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from watcher.dedup import canonical_url, url_hash
+from watcher.models import Item, Mark, Setting, UrlAlias
+from watcher.store._base import StoreBase
+from watcher.store._rows import (
+    ItemSummary,
+    item_summary,
+)
+
+
+class MarksMixin(StoreBase):
+    def find_item(self, id_or_url: str) -> ItemSummary | None:
+        """An item by its number, its corpus file name, or any URL it is known by."""
+        with self._session() as session:
+            row: Item | None = None
+            if id_or_url.isdigit():
+                row = session.get(Item, int(id_or_url))
+            if row is None:
+                row = session.exec(select(Item).where(Item.file == id_or_url)).first()
+            if row is None:
+                alias = session.get(UrlAlias, url_hash(canonical_url(id_or_url)))
+                row = session.get(Item, alias.item_id) if alias else None
+            return item_summary(row) if row is not None else None
+
+    def list_items(self, *, relevant_only: bool, limit: int) -> list[ItemSummary]:
+        with self._session() as session:
+            query = select(Item).where(col(Item.is_seed).is_(False))
+            if relevant_only:
+                query = query.where(
+                    (col(Item.relevant).is_(True)) | (col(Item.user_mark) == "relevant")
+                )
+            rows = session.exec(query.order_by(col(Item.id).desc()).limit(limit)).all()
+            return [item_summary(row) for row in rows]
+
+    def add_mark(self, item_id: int, mark: str, labels: Sequence[str], now: datetime) -> int:
+        """Record the user's judgement; returns the new model version, which tells a
+        running daemon that its classifier has something new to learn."""
+        with self._session() as session:
+            session.add(Mark(item_id=item_id, mark=mark, labels=list(labels), created=now))
+            session.execute(update(Item).where(col(Item.id) == item_id).values(user_mark=mark))
+            version = int(self._setting(session, "model_version") or "0") + 1
+            session.merge(Setting(name="model_version", value=str(version)))
+            session.commit()
+            return version
+
+    def model_version(self) -> int:
+        with self._session() as session:
+            return int(self._setting(session, "model_version") or "0")
+
+    def marked_examples(self) -> list[tuple[str, str, str, tuple[str, ...]]]:
+        """(title, text, mark, labels) of every marked item, its latest mark only."""
+        with self._session() as session:
+            marks = session.exec(select(Mark).order_by(col(Mark.id))).all()
+            latest = {mark.item_id: mark for mark in marks}
+            items = session.exec(select(Item).where(col(Item.id).in_(list(latest)))).all()
+            return [
+                (item.title or "", item.text, latest[item.id].mark, tuple(latest[item.id].labels))
+                for item in items
+                if item.id is not None
+            ]
+
+    @staticmethod
+    def _setting(session: Session, name: str) -> str | None:
+        row = session.get(Setting, name)
+        return row.value if row is not None else None

@@ -1,0 +1,239 @@
+"""Plain values that cross the storage boundary, and the row converters.
+
+ORM rows never leave the store package: callers get these frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import SQLModel
+
+from watcher.dedup import URL_RULES_VERSION, url_hash
+from watcher.models import Item, Source
+
+MAX_ATTEMPTS = 10  # transient failures, ~5 days of backoff, before an entry is given up
+BOILERPLATE_ITEMS = 3  # a paragraph found in this many items is furniture, not content
+MATCH_SHARE = 0.6  # share of the shorter article's paragraphs two copies must share
+
+
+ITEMS_TABLE = SQLModel.metadata.tables["items"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    id: int
+    name: str
+    feed_url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    last_success_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryStatus:
+    id: int
+    known: bool  # done, or failed for good
+    due: bool  # not known, and its next try has come
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSummary:
+    id: int
+    url: str | None
+    title: str | None
+    text: str
+    key: str
+    source: str | None
+    relevant: bool
+    score: float
+    labels: tuple[str, ...]
+    evidence: tuple[str, ...]
+    user_mark: str | None
+    file: str | None
+    file_missing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EntryIndex:
+    by_key: dict[str, EntryStatus]
+    by_url: dict[str, EntryStatus]
+
+    def lookup(self, key: str, url_hash: str) -> EntryStatus | None:
+        """By entry key, else by link: a guid that rotates keeps its link."""
+        return self.by_key.get(key) or self.by_url.get(url_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEntry:
+    id: int
+    link: str
+    title: str | None
+    published: datetime | None
+    feed_content: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    key: str
+    url: str
+    aliases: tuple[str, ...]  # canonical URLs, the item's own first
+    title: str | None
+    text: str
+    text_hash: str
+    paragraph_hashes: tuple[str, ...]
+    authors: tuple[str, ...]
+    published: datetime | None
+    fetched: datetime
+    language: str | None
+    source_name: str
+    relevant: bool
+    score: float
+    labels: tuple[str, ...]
+    evidence: tuple[str, ...]
+    final_url: str | None = None  # where the page was served from, for the entry
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait before the next try of a page: the first retry on the next pass, then
+    doubling from 15 minutes up to a day."""
+    if attempts <= 1:
+        return timedelta(0)
+    return min(timedelta(minutes=15 * 2 ** (attempts - 2)), timedelta(days=1))
+
+
+def best_paragraph_match(shared: dict[int, int], sizes: dict[int, int], ours: int) -> int | None:
+    best: tuple[float, int] | None = None
+    for item_id, count in shared.items():
+        smaller = min(ours, sizes.get(item_id, 0) or ours)
+        needed = 1 if smaller == 1 else 2
+        share = count / smaller if smaller else 0.0
+        if count >= needed and share >= MATCH_SHARE and (best is None or share > best[0]):
+            best = (share, item_id)
+    return best[1] if best else None
+
+
+def item_summary(row: Item) -> ItemSummary:
+    assert row.id is not None
+    return ItemSummary(
+        id=row.id,
+        url=row.url,
+        title=row.title,
+        text=row.text,
+        key=row.key,
+        source=row.source_name,
+        relevant=row.relevant,
+        score=row.score,
+        labels=tuple(row.labels),
+        evidence=tuple(row.evidence),
+        user_mark=row.user_mark,
+        file=row.file,
+        file_missing=row.file_missing,
+    )
+
+
+def item_row(item: NewItem) -> Item:
+    return Item(**item_values(item))
+
+
+def item_values(item: NewItem) -> dict[str, Any]:
+    """The column values of a new item: a plain dict, because validating a model per
+    article costs more than the insert."""
+    return dict(
+        key=item.key,
+        url=item.url,
+        title=item.title,
+        text=item.text,
+        text_hash=item.text_hash,
+        n_paragraphs=len(item.paragraph_hashes),
+        authors=list(item.authors),
+        published=item.published,
+        fetched=item.fetched,
+        language=item.language,
+        source_name=item.source_name,
+        relevant=item.relevant,
+        score=item.score,
+        labels=list(item.labels),
+        evidence=list(item.evidence),
+        is_seed=False,
+        user_mark=None,
+        file=None,
+        file_number=None,
+        filed_at=None,
+        file_missing=False,
+    )
+
+
+def paragraph_rows(item_id: int, item: NewItem) -> list[dict[str, Any]]:
+    return [{"hash": h, "item_id": item_id} for h in dict.fromkeys(item.paragraph_hashes)]
+
+
+def alias_rows(item_id: int, urls: Iterable[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "url_hash": url_hash(url),
+            "url": url,
+            "item_id": item_id,
+            "rules_version": URL_RULES_VERSION,
+        }
+        for url in dict.fromkeys(urls)
+    ]
+
+
+def done_values(
+    outcome: str, now: datetime, item_id: int | None, duplicate: bool, final_url: str | None
+) -> dict[str, Any]:
+    return {
+        "state": "done",
+        "outcome": outcome,
+        "item_id": item_id,
+        "duplicate": duplicate,
+        "final_url": final_url,
+        "fetched_at": now if final_url else None,
+        "error_kind": None,
+        "error": None,
+        "next_try": None,
+    }
+
+
+def entry_status_of(
+    entry_id: int, state: str, permanent: bool, next_try: datetime | None, now: datetime
+) -> EntryStatus:
+    known = state == "done" or permanent
+    if next_try is not None and next_try.tzinfo is None:
+        next_try = next_try.replace(tzinfo=UTC)  # Core rows from SQLite come back naive
+    return EntryStatus(entry_id, known, not known and (next_try is None or next_try <= now))
+
+
+def source_state(row: Source) -> SourceState:
+    assert row.id is not None
+    return SourceState(
+        id=row.id,
+        name=row.name,
+        feed_url=row.feed_url,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        body_hash=row.body_hash,
+        last_success_at=row.last_success_at,
+    )
+
+
+def manifest_row(item: Item, duplicates: list[str]) -> dict[str, Any]:
+    return {
+        "file": item.file,
+        "url": item.url,
+        "title": item.title,
+        "source": item.source_name,
+        "authors": item.authors,
+        "published": item.published.isoformat() if item.published else None,
+        "fetched": item.fetched.isoformat() if item.fetched else None,
+        "labels": item.labels,
+        "score": item.score,
+        "relevant": item.relevant,
+        "user_mark": item.user_mark,
+        "duplicates": list(dict.fromkeys(duplicates)),
+    }
