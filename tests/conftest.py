@@ -150,7 +150,7 @@ def write_config(
 
 
 def run_watcher(
-    *args: str, config: Path | None = None, timeout: float = 300
+    *args: str, config: Path | None = None, timeout: float = 300, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``python -m watcher`` as a user runs it, with a deadline that only catches hangs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
@@ -158,6 +158,7 @@ def run_watcher(
         env["WATCHER_CONFIG"] = str(config)
     return subprocess.run(
         [sys.executable, "-m", "watcher", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         env=env,

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, run_watcher, shared_path
+from tests.conftest import run_watcher, shared_path
 
 
 def _lines(stdout: str) -> list[dict[str, object]]:
@@ -62,30 +59,12 @@ def test_jsonl_with_a_malformed_line_reports_it_and_classifies_the_rest(tmp_path
 
 
 def test_standard_input_as_text_and_as_jsonl() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
-    command = [sys.executable, "-m", "watcher", "classify"]
-    text = subprocess.run(
-        [*command, "-"],
-        input="Seoul and Moscow discussed trade and energy ties in Moscow.",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
+    text = run_watcher(
+        "classify", "-", stdin="Seoul and Moscow discussed trade and energy ties in Moscow."
     )
     assert text.returncode == 0, text.stderr
     assert _lines(text.stdout)[0]["id"] == "-"
-    lines = subprocess.run(
-        [*command, "--jsonl", "-"],
-        input='{"id": "a", "text": "Nothing here."}\n',
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    lines = run_watcher("classify", "--jsonl", "-", stdin='{"id": "a", "text": "Nothing here."}\n')
     assert lines.returncode == 0, lines.stderr
     assert _lines(lines.stdout) == [
         {"id": "a", "relevant": False, "score": 0.0, "labels": [], "evidence": []}
