@@ -180,7 +180,9 @@ _LEXICONS = {
     "inter": _INTER_KOREAN,
     "inter_context": _INTER_KOREAN_CONTEXT,
 }
-_SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
+# A sentence ends at . ! ? 。 before a space, or before Hangul with no space (Korean
+# copy often runs on: "보도했다.이날").
+_SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=[.!?])(?=[가-힣])")
 
 _MAX_EVIDENCE = 3
 _MODEL_FILE = Path(__file__).parent / "data" / "relevance_model.json"
@@ -205,6 +207,7 @@ class Scan:
     """What the lexicons found in one article, sentence by sentence."""
 
     sentences: tuple[str, ...]
+    paragraphs: tuple[int, ...]  # the paragraph of each sentence
     actors: tuple[_Actors, ...]
     hits: tuple[_Hit, ...]
     title_ties: frozenset[str]
@@ -314,11 +317,12 @@ def _influence(similarity: float) -> float:
 
 
 def scan(title: str | None, text: str) -> Scan:
-    sentences = _sentences(text)
+    sentences, paragraphs = _sentences(text)
     actors = _all_actors(sentences)
     title_hits = _hits([title], _all_actors([title])) if title else []
     title_ties = frozenset(hit.tie for hit in title_hits)
-    return Scan(tuple(sentences), tuple(actors), tuple(_hits(sentences, actors)), title_ties)
+    hits = tuple(_hits(sentences, actors))
+    return Scan(tuple(sentences), tuple(paragraphs), tuple(actors), hits, title_ties)
 
 
 def tie_evidence(found: Scan, tie: str) -> TieEvidence:
@@ -333,7 +337,18 @@ def tie_evidence(found: Scan, tie: str) -> TieEvidence:
         relation=sum(1 for hit in hits if _RELATION.search(hit.sentence.lower())),
         share_a=sum(getattr(a, first) for a in found.actors) / n,
         share_b=sum(getattr(a, second) for a in found.actors) / n,
+        paragraph=_best_paragraph(found, hits),
     )
+
+
+def _best_paragraph(found: Scan, hits: list[_Hit]) -> float:
+    """Evidence sentences in the paragraph that has most ("a full paragraph of
+    substance" is what makes an article relevant)."""
+    per_paragraph: dict[int, float] = {}
+    for hit in hits:
+        paragraph = found.paragraphs[hit.position]
+        per_paragraph[paragraph] = per_paragraph.get(paragraph, 0.0) + hit.weight
+    return max(per_paragraph.values(), default=0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,10 +377,19 @@ def _may_score(text: str) -> bool:
     return any(anchor in lowered for anchor in _ANCHORS)
 
 
-def _sentences(text: str) -> list[str]:
-    # Fragments ("Share", "A", a byline) are dropped; ten characters still keep a
-    # Korean clause ("북한이 통신선을 끊었다.").
-    return [s.strip() for s in _SENTENCE.split(text) if len(s.strip()) >= 10]
+def _sentences(text: str) -> tuple[list[str], list[int]]:
+    """The sentences, and the paragraph (line) each belongs to.
+
+    Fragments ("Share", "A", a byline) are dropped; ten characters still keep a Korean
+    clause ("북한이 통신선을 끊었다.")."""
+    sentences: list[str] = []
+    paragraphs: list[int] = []
+    for number, line in enumerate(text.splitlines()):
+        for sentence in _SENTENCE.split(line):
+            if len(sentence.strip()) >= 10:
+                sentences.append(sentence.strip())
+                paragraphs.append(number)
+    return sentences, paragraphs
 
 
 def _all_actors(sentences: list[str]) -> list[_Actors]:

@@ -23,6 +23,7 @@ FEATURE_NAMES = (
     "share_b",  # share of sentences naming the second party
     "length",  # log of the number of sentences
     "together",  # sqrt(share_a * share_b): both parties present through the article
+    "paragraph",  # log(1 + weighted evidence in the paragraph that has the most)
 )
 
 
@@ -37,6 +38,7 @@ class TieEvidence:
     relation: float
     share_a: float
     share_b: float
+    paragraph: float
 
 
 def features(evidence: TieEvidence, n_sentences: int) -> tuple[float, ...]:
@@ -52,4 +54,5 @@ def features(evidence: TieEvidence, n_sentences: int) -> tuple[float, ...]:
         evidence.share_b,
         math.log(max(1, n_sentences)),
         math.sqrt(evidence.share_a * evidence.share_b),
+        math.log1p(evidence.paragraph),
     )
