@@ -12,6 +12,7 @@ from tests.conftest import query, run_watcher, scalar, write_config
 from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
 
 RELEVANT = "pen0-2024-12-04-north-korean-troops-in-russia"
+OTHER = "eco20-2020-06-20-liaison-office"
 OFF_BEAT = "Local council approves new budget for parks"
 
 
@@ -122,3 +123,44 @@ def test_an_article_like_one_marked_irrelevant_is_not_filed(
     assert run_watcher("fetch", config=control).returncode == 0
     control_manifest = (control_corpus / "manifest.jsonl").read_text(encoding="utf-8")
     assert site.url("/later") in control_manifest
+
+
+def test_reclassify_after_a_threshold_change_files_what_is_now_relevant(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """A stricter threshold files nothing; reclassify at the default files the article,
+    reports the change, and leaves an article the user marked irrelevant unfiled."""
+    site = Site(threaded_server)
+    article = relevance_articles([RELEVANT])[RELEVANT]
+    paragraphs = [line for line in article["text"].splitlines() if line.strip()]
+    link = site.add_page(Page("/a", article_html(article["title"], paragraphs).encode()))
+    other = relevance_articles([OTHER])[OTHER]
+    other_paragraphs = [line for line in other["text"].splitlines() if line.strip()]
+    link_b = site.add_page(Page("/b", article_html(other["title"], other_paragraphs).encode()))
+    items = [
+        FeedItem(link, "A", guid="a", published=recent()),
+        FeedItem(link_b, "B", guid="b", published=recent()),
+    ]
+    url = site.add_feed("/feed.xml", rss(items))
+    source = [{"name": "S", "url": url}]
+    strict = tmp_path / "strict.toml"
+    write_config(strict, database_url=database_url, corpus=seed_corpus, sources=source)
+    strict.write_text(strict.read_text() + "\n[classify]\nthreshold = 1.0\n")
+    assert run_watcher("fetch", config=strict).returncode == 0
+    assert not list(seed_corpus.glob("005_*.txt"))
+
+    default = write_config(
+        tmp_path / "default.toml", database_url=database_url, corpus=seed_corpus, sources=source
+    )
+    assert run_watcher("items", "mark", link_b, "irrelevant", config=default).returncode == 0
+    result = run_watcher("items", "reclassify", config=default)
+
+    assert result.returncode == 0, result.stderr
+    # B's own mark teaches the classifier too, so only A's verdict changes.
+    assert "1 verdicts changed (1 now relevant, 0 no longer); 1 filed" in result.stdout
+    (filed,) = seed_corpus.glob("005_*.txt")
+    assert filed.read_text(encoding="utf-8").splitlines()[0] == article["title"]
+    assert not list(seed_corpus.glob("006_*.txt")), "the user's irrelevant mark wins"
+    again = run_watcher("items", "reclassify", config=default)
+    assert "0 verdicts changed" in again.stdout
+    assert "0 filed" in again.stdout

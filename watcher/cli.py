@@ -31,8 +31,9 @@ from watcher.config import (
 )
 from watcher.errors import ConfigError, StoreError
 from watcher.logs import configure_logging
-from watcher.marks import mark_item
+from watcher.marks import examples, mark_item
 from watcher.pipeline import PassReport
+from watcher.reclassify import reclassify
 from watcher.store import Store
 
 app = typer.Typer(
@@ -170,6 +171,29 @@ def items_mark(
         raise typer.Exit(2) from None
     filed = f"; filed as {result.filed}" if result.filed else ""
     _out.print(f"item {result.item.id} marked {mark}{filed}", markup=False)
+
+
+@items_app.command("reclassify")
+def items_reclassify(ctx: typer.Context) -> None:
+    """Re-score every stored article with the current configuration, model and marks."""
+    config = _load(ctx)
+    store = _open_store(config)
+    classifier = KeywordClassifier(config.classify.threshold, examples=examples(store))
+    report = reclassify(
+        store,
+        config.storage.corpus_dir,
+        classifier,
+        datetime.now(UTC),
+        file_all=config.storage.file_all,
+    )
+    _out.print(
+        f"reclassified {report.items} articles: {report.changed} verdicts changed "
+        f"({report.now_relevant} now relevant, {report.no_longer_relevant} no longer); "
+        f"{len(report.filed)} filed",
+        markup=False,
+    )
+    for name in report.filed:
+        _out.print(f"filed {name}", markup=False)
 
 
 def _open_store(config: Config) -> Store:

@@ -18,7 +18,7 @@ from watcher.corpus import highest_number, render, write_exclusive, write_manife
 from watcher.similarity import vector
 from watcher.store import ItemSummary, Store
 
-__all__ = ["MARKS", "MarkResult", "examples", "mark_item"]
+__all__ = ["MARKS", "MarkResult", "examples", "file_item", "mark_item"]
 
 MARKS = ("relevant", "irrelevant")
 
@@ -50,12 +50,13 @@ def mark_item(
     version = store.add_mark(item.id, mark, labels, now)
     filed = None
     if mark == "relevant" and item.file is None:
-        filed = _file(store, corpus, item, now)
+        filed = file_item(store, corpus, item, now)
     write_manifest(corpus, store.manifest_rows())
     return MarkResult(store.find_item(str(item.id)) or item, filed, version)
 
 
-def _file(store: Store, corpus: Path, item: ItemSummary, now: datetime) -> str:
+def file_item(store: Store, corpus: Path, item: ItemSummary, now: datetime) -> str:
+    """Give a stored article its corpus file now (next number, exclusive create)."""
     while True:
         floor = max(highest_number(corpus), store.highest_file_number())
         _number, name = store.allocate_file(item.id, item.key, floor=floor)

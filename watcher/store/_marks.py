@@ -41,6 +41,31 @@ class MarksMixin(StoreBase):
             rows = session.exec(query.order_by(col(Item.id).desc()).limit(limit)).all()
             return [item_summary(row) for row in rows]
 
+    def stored_items(self) -> list[ItemSummary]:
+        """Every article watcher stored (not the user's own files), oldest first."""
+        with self._session() as session:
+            rows = session.exec(
+                select(Item).where(col(Item.is_seed).is_(False)).order_by(col(Item.id))
+            ).all()
+            return [item_summary(row) for row in rows]
+
+    def update_verdict(
+        self,
+        item_id: int,
+        relevant: bool,
+        score: float,
+        labels: Sequence[str],
+        evidence: Sequence[str],
+    ) -> None:
+        """The classifier's verdict only: the user's mark is kept apart and never touched."""
+        values = {
+            "relevant": relevant,
+            "score": score,
+            "labels": list(labels),
+            "evidence": list(evidence),
+        }
+        self._update(Item, item_id, values)
+
     def add_mark(self, item_id: int, mark: str, labels: Sequence[str], now: datetime) -> int:
         """Record the user's judgement; returns the new model version, which tells a
         running daemon that its classifier has something new to learn."""
