@@ -43,7 +43,9 @@ async def fetch_pass(
         store = open_store(config)
         try:
             async with Fetcher(config.http) as fetcher:
-                classifier = KeywordClassifier(config.classify.threshold, examples=examples(store))
+                classifier = KeywordClassifier(
+                    config.classify.threshold, examples=examples(store), lexicon=config.lexicon()
+                )
                 pipeline = Pipeline(config, store, fetcher, pool, classifier, progress=progress)
                 return await pipeline.run(sources, urls)
         finally:

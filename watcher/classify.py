@@ -1,13 +1,12 @@
 """Relevance to the beat -> Verdict (relevant, score, labels, evidence). Pure.
 
-A first, transparent scorer: every sentence is checked for the actors of each tie
-(North Korea, South Korea, Russia, in English, Korean, Russian and German) and for
-words that name inter-Korean matters outright. A sentence where two actors of a tie
-meet, or an explicit inter-Korean term, is evidence for that tie. The tie's score grows
-with the amount of evidence and its share of the article, so a passing mention in a
-long piece on something else stays low. The sentences that weighed most are returned,
-so a reader can see why. ``Classifier`` is the interface callers use: a better model
-replaces ``KeywordClassifier`` without touching them.
+Lexicons (``watcher.lexicon``: the three ties by default, in English, Korean, Russian
+and German, extendable by configuration) find the evidence sentence by sentence: where
+the two parties of a tie meet, or a term names the tie. A small logistic model per tie,
+over a few numbers describing that evidence (``watcher.relevance_features``), decides
+whether it is enough; the user's marks then move similar articles their way. The
+sentences that weighed most are returned, so a reader can see why. ``Classifier`` is
+the interface callers use.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from watcher.lexicon import Lexicon, Topic, default_lexicon
 from watcher.relevance_features import FEATURE_NAMES, TieEvidence, features
 from watcher.similarity import TermVector, cosine, vector
 
@@ -38,7 +38,17 @@ __all__ = [
     "tie_evidence",
 ]
 
-TIES = ("inter-korean", "russia-nk", "russia-sk")
+TIES = default_lexicon().names  # the default ties; a configuration may add more
+
+_MAX_EVIDENCE = 3
+_MODEL_FILE = Path(__file__).parent / "data" / "relevance_model.json"
+_OBSERVED = 0.4  # evidence weight left when the topic's observer is in view
+_PULL = 0.5  # how far a near-copy of a marked article moves (scores are in [0, 1])
+_SIMILAR_FROM = 0.3  # cosine above which marks start to count (random pairs: p99 0.33)
+_SIMILAR_FULL = 0.7
+# A sentence ends at . ! ? 。 before a space, or before Hangul with no space (Korean
+# copy often runs on: "보도했다.이날").
+_SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=[.!?])(?=[가-힣])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,145 +63,33 @@ class Classifier(Protocol):
     def classify(self, title: str | None, text: str, language: str | None) -> Verdict: ...
 
 
-def _terms(*patterns: str) -> re.Pattern[str]:
-    """One pattern over lower-cased text: IGNORECASE makes Python's re several times
-    slower on alternations like these, so the text is lower-cased once instead."""
-    joined = "|".join(f"(?:{p})" for p in patterns)
-    if joined != joined.lower():
-        raise ValueError(f"lexicon patterns must be lower case: {joined!r}")
-    return re.compile(joined)
+@dataclass(frozen=True, slots=True)
+class Example:
+    """An article the user marked, which similar articles follow."""
+
+    title: str
+    vector: TermVector
+    relevant: bool
+    labels: tuple[str, ...]  # the ties the user gave; none: all ties
 
 
-# Stems rather than words where the language inflects (Russian, Korean particles).
-_NORTH = _terms(
-    r"\bnorth(?:ern)?[\s-]+korea",
-    r"\bn\.\s?korea",
-    r"\bdemocratic\s+people'?s\s+republic\s+of\s+korea\b",
-    r"\bkorean\s+people'?s\s+army\b|\bkpa\b|\bwpk\b",
-    # "the North" as Seoul's and KCNA's press say it, not a compass point
-    r"\bthe\s+north\b(?!\s+(?:of|and|east|west|side|pole|sea|atlantic|american|african))",
-    r"\bdprk\b",
-    r"\bpyongyang",
-    r"\bkim\s+jong[\s-]*un",
-    r"\bkim\s+yo[\s-]*jong",
-    r"\bkcna\b",
-    r"북한|북측|북조선|조선민주주의인민공화국|평양|김정은|김여정|北(?=[\s·,'\"‘’“”]|$)",
-    r"북·?러|러·?북|조·?러",  # Korean compounds: North Korea-Russia
-    r"\bкндр\b|северн\w*\s+коре|северокорейск|пхеньян|ким\s+чен\s+ын",
-    r"nordkorea|pjöngjang",
-)
-_SOUTH = _terms(
-    r"\bsouth(?:ern)?[\s-]+korea",
-    r"\bs\.\s?korea",
-    r"\bpuppets?\b",  # KCNA's name for the South's government and army
-    r"\bcheong\s+wa\s+dae\b",
-    r"\brepublic\s+of\s+korea\b",
-    r"\brok\b",
-    r"\bseoul\b",
-    r"\byoon\s+suk[\s-]*yeol",
-    r"\blee\s+jae[\s-]*myung",
-    r"\bmoon\s+jae[\s-]*in",
-    r"한국|남한|남측|대한민국|서울|윤석열|이재명|문재인|한·?러|러·?한",
-    # South Korean firms abroad stand for Seoul in trade and sanctions stories.
-    r"\bsamsung\b|\bhyundai\b|\bkia\b|\blotte\b|\bhanwha\b|\bposco\b|\bkogas\b",
-    r"삼성|현대차|현대자동차|기아|롯데|한화|포스코|가스공사",
-    r"самсунг|хендай|хёндэ|хундай|киа\b",
-    r"южн\w*\s+коре|южнокорейск|республик\w*\s+коре|сеул",
-    r"südkorea",
-)
-_RUSSIA = _terms(
-    r"\brussia",
-    r"\bmoscow\b",
-    r"\bkremlin\b",
-    r"\bputin\b",
-    r"\blavrov\b",
-    r"\bshoigu\b",
-    r"러시아|모스크바|크렘린|푸틴|라브로프|쇼이구|북·?러|러·?북|조·?러|한·?러|러·?한|露",
-    r"росси|\bрф\b|москв|кремл|путин|лавров|шойгу",
-    r"russland|russisch|moskau",
-)
-# Terms that name inter-Korean matters by themselves...
-_INTER_KOREAN = _terms(
-    r"\binter[\s-]*korean\b",
-    r"\btwo\s+koreas\b",
-    r"\bboth\s+koreas\b",
-    r"\bnorth\s+and\s+south\s+korea",
-    r"\bsouth\s+and\s+north\s+korea",
-    r"\bsunshine\s+policy\b",
-    r"\bkaesong\b",
-    r"\bpanmunjom\b",
-    r"통일부|개성공단|판문점|이산가족",
-    r"межкорейск",
-    r"innerkoreanisch",
-)
-# ...and terms that do only with a Korea named in the same or a neighbouring sentence.
-_INTER_KOREAN_CONTEXT = _terms(
-    r"\b(?:re)?unification\b",
-    r"\bdemilitari[sz]ed\s+zone\b|\bdmz\b",
-    r"\bnorthern\s+limit\s+line\b",
-    r"\bseparated\s+families\b",
-    r"\bliaison\s+office\b",
-    r"\bloudspeakers?\b",
-    r"\b(?:trash|garbage|propaganda)\s+balloons?\b",
-    r"\bpropaganda\s+leaflets?\b|\banti-pyongyang\s+leaflets?\b",
-    # 남북 alone also means "north and south" (of a strait, of a country): context needed.
-    r"남북|평화통일|비무장지대|대북\s*전단|확성기|오물\s*풍선",
-    r"объединени\w*\s+коре",
-    r"wiedervereinigung",
-)
-# Words of a relation between states: a sentence naming two parties and one of these
-# is about their ties, not a list of countries.
-_RELATION = _terms(
-    r"\btalks?\b|\bdialogue\b|\bsummit|\btreaty|\bagreement|\bdeal\b|\bpact\b",
-    r"\bcooperat|\balliance|\bpartnership|\brelations\b|\bties\b|\bdiploma",
-    r"\btroops?\b|\bsoldiers?\b|\bmunitions?\b|\bmissiles?\b|\bweapons?\b|\barms\b",
-    r"\bsanction|\btrade\b|\binvest|\benergy\b|\bgas\b|\bpipeline|\bshipping|\brail",
-    r"\bborder\b|\bdelegation|\bvisit|\benvoy|\bmeeting|\bexchange|\baid\b|\bsupport",
-    r"\bprovocat|\btension|\bdeterr|\bthreat|\bdrone|\bballoon|\bloudspeaker|\bleaflet",
-    r"\bpeace\b|\breconcil|\bengage|\bhostil|\bunification|\bdefector",
-    r"회담|대화|협력|관계|조약|협정|파병|군사|무기|탄약|미사일|제재|교역|무역|투자|방문|대표단",
-    r"지원|국경|도발|긴장|평화|대북|대남|통일|합의|동맹|수출|수입|공장|진출",
-    r"переговор|сотруднич|договор|соглашени|отношени|войск|военн|оруж|боеприпас|ракет",
-    r"санкци|торгов|инвестиц|визит|делегац|встреч|поддержк|газопровод|границ",
-    r"gespräch|verhandl|zusammenarbeit|vertrag|abkommen|beziehung|truppen|soldaten|waffen",
-    r"munition|rakete|sanktion|handel|besuch|delegation|annäherung|spannung",
-)
+@dataclass(frozen=True, slots=True)
+class _Named:
+    """What one sentence names: parties, topics by their terms, topics by context."""
 
-# Every tie needs a Korea actor or a strong inter-Korean term, and each of those
-# patterns contains one of these literals: a text with none of them cannot score, and is
-# answered without running the patterns (most pages a feed brings are off the beat).
-# tests/test_classify.py checks that verdicts with and without this shortcut agree.
-_ANCHORS = (
-    "korea", "dprk", "pyongyang", "kim jong", "kim yo", "kcna", "kpa", "wpk", "rok",
-    "seoul", "yoon suk", "lee jae", "moon jae", "puppet", "cheong wa dae", "sunshine",
-    "kaesong", "panmunjom", "북", "조선", "평양", "김정은", "김여정", "한국", "남한", "남측",
-    "대한민국", "서울", "윤석열", "이재명", "문재인", "남북", "통일부", "개성공단", "판문점",
-    "이산가족", "кндр", "коре", "пхеньян", "ким чен", "сеул", "pjöngjang", "innerkoreanisch",
-    "the north", "北", "samsung", "hyundai", "kia", "lotte", "hanwha", "posco", "kogas", "삼성",
-    "현대", "기아", "롯데", "한화", "포스코", "가스공사", "самсунг", "хендай", "хёндэ", "хундай",
-    "киа", "러", "露",
-)  # fmt: skip
+    parties: frozenset[str]
+    topics: frozenset[str]
+    context: frozenset[str]
 
-# In the field order of _Actors.
-_LEXICONS = {
-    "north": _NORTH,
-    "south": _SOUTH,
-    "russia": _RUSSIA,
-    "inter": _INTER_KOREAN,
-    "inter_context": _INTER_KOREAN_CONTEXT,
-}
-# A sentence ends at . ! ? 。 before a space, or before Hangul with no space (Korean
-# copy often runs on: "보도했다.이날").
-_SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=[.!?])(?=[가-힣])")
+    def __or__(self, other: _Named) -> _Named:
+        return _Named(
+            self.parties | other.parties,
+            self.topics | other.topics,
+            self.context | other.context,
+        )
 
-_MAX_EVIDENCE = 3
-_MODEL_FILE = Path(__file__).parent / "data" / "relevance_model.json"
-# Which parties make each tie, as _Actors field names.
-_PARTIES = {
-    "inter-korean": ("north", "south"),
-    "russia-nk": ("russia", "north"),
-    "russia-sk": ("russia", "south"),
-}
+
+_NOTHING = _Named(frozenset(), frozenset(), frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,9 +106,10 @@ class Scan:
 
     sentences: tuple[str, ...]
     paragraphs: tuple[int, ...]  # the paragraph of each sentence
-    actors: tuple[_Actors, ...]
+    named: tuple[_Named, ...]
     hits: tuple[_Hit, ...]
     title_ties: frozenset[str]
+    lexicon: Lexicon
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,19 +133,14 @@ def load_model(path: Path = _MODEL_FILE) -> dict[str, TieModel]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class Example:
-    """An article the user marked, which similar articles follow."""
-
-    title: str
-    vector: TermVector
-    relevant: bool
-    labels: tuple[str, ...]  # the ties the user gave; none: all ties
-
-
-_PULL = 0.5  # how far a near-copy of a marked article moves (scores are in [0, 1])
-_SIMILAR_FROM = 0.3  # cosine above which marks start to count (random pairs: p99 0.33)
-_SIMILAR_FULL = 0.7
+def _mean_model(models: dict[str, TieModel]) -> TieModel:
+    """For a tie the user added, which no labelled data has trained: the mean of the
+    trained ties' weights (they share their features' meaning)."""
+    count = len(models)
+    weights = tuple(
+        sum(m.weights[i] for m in models.values()) / count for i in range(len(FEATURE_NAMES))
+    )
+    return TieModel(weights, sum(m.bias for m in models.values()) / count)
 
 
 class KeywordClassifier:
@@ -260,29 +154,40 @@ class KeywordClassifier:
         threshold: float = 0.5,
         model: dict[str, TieModel] | None = None,
         examples: Sequence[Example] = (),
+        lexicon: Lexicon | None = None,
     ) -> None:
         self.threshold = threshold
-        self.model = model if model is not None else load_model()
+        self.lexicon = lexicon or default_lexicon()
+        trained = model if model is not None else load_model()
+        fallback = _mean_model(trained)
+        self.model = {name: trained.get(name, fallback) for name in self.lexicon.names}
         self.examples = tuple(examples)
 
     def classify(self, title: str | None, text: str, language: str | None) -> Verdict:
-        if not self.examples and not _may_score(f"{title or ''}\n{text}"):
+        if not self.examples and not self.lexicon.may_score(f"{title or ''}\n{text}"):
             return Verdict(relevant=False, score=0.0, labels=(), evidence=())
         return self._classify(title, text)
 
     def _classify(self, title: str | None, text: str) -> Verdict:
-        found = scan(title, text)
-        scores = {tie: self._tie_score(found, tie) for tie in TIES}
+        found = scan(title, text, self.lexicon)
+        ties = self.lexicon.names
+        scores = {tie: self._tie_score(found, tie) for tie in ties}
         taught = self._apply_marks(scores, f"{title or ''}\n{text}")
         score = max(scores.values())
-        labels = tuple(tie for tie in TIES if scores[tie] >= self.threshold)
-        best = labels or (max(TIES, key=lambda t: scores[t]),)
+        labels = tuple(tie for tie in ties if scores[tie] >= self.threshold)
+        best = labels or (max(ties, key=lambda t: scores[t]),)
         return Verdict(
             relevant=score >= self.threshold,
             score=round(score, 4),
             labels=labels,
             evidence=_evidence(found, best) + taught,
         )
+
+    def _tie_score(self, found: Scan, tie: str) -> float:
+        evidence = tie_evidence(found, tie)
+        if evidence.direct == 0 and evidence.near == 0 and not evidence.title:
+            return 0.0  # no evidence, no score: the model's bias alone files nothing
+        return self.model[tie].probability(features(evidence, len(found.sentences)))
 
     def _apply_marks(self, scores: dict[str, float], text: str) -> tuple[str, ...]:
         """Move the scores toward the user's marks on similar articles; say so."""
@@ -294,7 +199,9 @@ class KeywordClassifier:
             pull = _PULL * _influence(cosine(mine, example.vector))
             if pull == 0:
                 continue
-            for tie in example.labels or TIES:
+            for tie in example.labels or tuple(scores):
+                if tie not in scores:
+                    continue
                 if example.relevant:
                     scores[tie] += pull * (1 - scores[tie])
                 else:
@@ -303,12 +210,6 @@ class KeywordClassifier:
             said.append(f"(like an article you marked {mark}: {example.title[:120]})")
         return tuple(said[:2])
 
-    def _tie_score(self, found: Scan, tie: str) -> float:
-        evidence = tie_evidence(found, tie)
-        if evidence.direct == 0 and evidence.near == 0 and not evidence.title:
-            return 0.0  # no evidence, no score: the model's bias alone files nothing
-        return self.model[tie].probability(features(evidence, len(found.sentences)))
-
 
 def _influence(similarity: float) -> float:
     if similarity <= _SIMILAR_FROM:
@@ -316,65 +217,40 @@ def _influence(similarity: float) -> float:
     return min(1.0, (similarity - _SIMILAR_FROM) / (_SIMILAR_FULL - _SIMILAR_FROM))
 
 
-def scan(title: str | None, text: str) -> Scan:
+def scan(title: str | None, text: str, lexicon: Lexicon | None = None) -> Scan:
+    lexicon = lexicon or default_lexicon()
     sentences, paragraphs = _sentences(text)
-    actors = _all_actors(sentences)
-    title_hits = _hits([title], _all_actors([title])) if title else []
+    named = _all_named(sentences, lexicon)
+    title_hits = _hits([title], _all_named([title], lexicon), lexicon) if title else []
     title_ties = frozenset(hit.tie for hit in title_hits)
-    hits = tuple(_hits(sentences, actors))
-    return Scan(tuple(sentences), tuple(paragraphs), tuple(actors), hits, title_ties)
+    hits = tuple(_hits(sentences, named, lexicon))
+    return Scan(tuple(sentences), tuple(paragraphs), tuple(named), hits, title_ties, lexicon)
 
 
 def tie_evidence(found: Scan, tie: str) -> TieEvidence:
     hits = [hit for hit in found.hits if hit.tie == tie]
-    first, second = _PARTIES[tie]
+    first, second = next(t.parties for t in found.lexicon.topics if t.name == tie)
     n = max(1, len(found.sentences))
     return TieEvidence(
         direct=sum(1 for hit in hits if hit.weight >= 0.7),
         near=sum(1 for hit in hits if hit.weight < 0.7),
         title=tie in found.title_ties,
         lead=any(hit.position < 3 for hit in hits),
-        relation=sum(1 for hit in hits if _RELATION.search(hit.sentence.lower())),
-        share_a=sum(getattr(a, first) for a in found.actors) / n,
-        share_b=sum(getattr(a, second) for a in found.actors) / n,
+        relation=sum(1 for hit in hits if found.lexicon.relation.search(hit.sentence.lower())),
+        share_a=sum(first in named.parties for named in found.named) / n,
+        share_b=sum(second in named.parties for named in found.named) / n,
         paragraph=_best_paragraph(found, hits),
     )
 
 
 def _best_paragraph(found: Scan, hits: list[_Hit]) -> float:
-    """Evidence sentences in the paragraph that has most ("a full paragraph of
-    substance" is what makes an article relevant)."""
+    """Evidence in the paragraph that has most ("a full paragraph of substance" is what
+    makes an article relevant)."""
     per_paragraph: dict[int, float] = {}
     for hit in hits:
         paragraph = found.paragraphs[hit.position]
         per_paragraph[paragraph] = per_paragraph.get(paragraph, 0.0) + hit.weight
     return max(per_paragraph.values(), default=0.0)
-
-
-@dataclass(frozen=True, slots=True)
-class _Actors:
-    north: bool
-    south: bool
-    russia: bool
-    inter: bool
-    inter_context: bool
-
-    def __or__(self, other: _Actors) -> _Actors:
-        return _Actors(
-            self.north or other.north,
-            self.south or other.south,
-            self.russia or other.russia,
-            self.inter or other.inter,
-            self.inter_context or other.inter_context,
-        )
-
-
-_NOBODY = _Actors(False, False, False, False, False)
-
-
-def _may_score(text: str) -> bool:
-    lowered = text.lower()
-    return any(anchor in lowered for anchor in _ANCHORS)
 
 
 def _sentences(text: str) -> tuple[list[str], list[int]]:
@@ -392,67 +268,84 @@ def _sentences(text: str) -> tuple[list[str], list[int]]:
     return sentences, paragraphs
 
 
-def _all_actors(sentences: list[str]) -> list[_Actors]:
-    """Each lexicon scans the joined sentences once (not once per sentence: an article
+def _all_named(sentences: list[str], lexicon: Lexicon) -> list[_Named]:
+    """Each pattern scans the joined sentences once (not once per sentence: an article
     has hundreds); a match is credited to the sentence it starts in."""
     joined = "\n".join(sentences).lower()
     starts = list(itertools.accumulate((len(s) + 1 for s in sentences[:-1]), initial=0))
-    found: dict[str, set[int]] = {}
-    for name, pattern in _LEXICONS.items():
-        found[name] = {bisect.bisect_right(starts, m.start()) - 1 for m in pattern.finditer(joined)}
-    # A term that names inter-Korean matters ("inter-Korean", 통일부) names both Koreas;
-    # so does a context term ("남북", "loudspeakers") with a Korea named at most one
-    # sentence away (Seoul's press leaves the South implicit: "the government").
-    korea = found["north"] | found["south"]
-    both = found["inter"] | {i for i in found["inter_context"] if korea & {i - 1, i, i + 1}}
-    for side in ("north", "south"):
-        found[side] |= both
-    return [_Actors(*(i in found[name] for name in _LEXICONS)) for i in range(len(sentences))]
+
+    def where(pattern: re.Pattern[str] | None) -> set[int]:
+        if pattern is None:
+            return set()
+        return {bisect.bisect_right(starts, m.start()) - 1 for m in pattern.finditer(joined)}
+
+    parties = {name: where(party.pattern) for name, party in lexicon.parties.items()}
+    topics = {topic.name: where(topic.terms) for topic in lexicon.topics}
+    context = {topic.name: where(topic.context_terms) for topic in lexicon.topics}
+    for topic in lexicon.topics:
+        _infer_parties(topic, parties, topics[topic.name], context[topic.name])
+    return [
+        _Named(
+            frozenset(name for name, found in parties.items() if i in found),
+            frozenset(name for name, found in topics.items() if i in found),
+            frozenset(name for name, found in context.items() if i in found),
+        )
+        for i in range(len(sentences))
+    ]
 
 
-def _hits(sentences: list[str], actors: list[_Actors]) -> list[_Hit]:
+def _infer_parties(
+    topic: Topic, parties: dict[str, set[int]], named: set[int], context: set[int]
+) -> None:
+    """A term that names the tie ("inter-Korean", 통일부) names both its parties; so does
+    a context term ("남북", "loudspeakers") with a party named at most one sentence away
+    (Seoul's press leaves the South implicit: "the government")."""
+    near_party = parties[topic.parties[0]] | parties[topic.parties[1]]
+    both = named | {i for i in context if near_party & {i - 1, i, i + 1}}
+    for party in topic.parties:
+        parties[party] |= both
+
+
+def _hits(sentences: list[str], named: list[_Named], lexicon: Lexicon) -> list[_Hit]:
     """Evidence per sentence.
 
-    Both parties of a tie in one sentence weigh 1; one of them only in a neighbouring
-    sentence weighs half (wire copy names Pyongyang once, then says "the two sides").
-    """
+    A term naming the tie, or both parties in one sentence, weigh most; one party in the
+    sentence and the other in a neighbouring one weighs less (wire copy names Pyongyang
+    once, then says "the two sides")."""
     hits: list[_Hit] = []
     for i, sentence in enumerate(sentences):
-        before = actors[i - 1] if i else _NOBODY
-        after = actors[i + 1] if i + 1 < len(actors) else _NOBODY
-        for tie, weight in _sentence_ties(actors[i], actors[i] | before | after):
-            hits.append(_Hit(tie, weight, sentence, i))
+        before = named[i - 1] if i else _NOTHING
+        after = named[i + 1] if i + 1 < len(named) else _NOTHING
+        window = named[i] | before | after
+        for topic in lexicon.topics:
+            weight = _weight(topic, named[i], window)
+            if weight:
+                hits.append(_Hit(topic.name, weight, sentence, i))
     return hits
 
 
-def _sentence_ties(here: _Actors, window: _Actors) -> list[tuple[str, float]]:
-    found: list[tuple[str, float]] = []
-    korea = here.north or here.south
-    if here.inter or (here.inter_context and (korea or window.north or window.south)):
-        found.append(("inter-korean", 1.0))
-    elif here.north and here.south:
-        found.append(("inter-korean", 0.7))
-    elif korea and window.north and window.south:
-        found.append(("inter-korean", 0.35))
-    for tie, party in (("russia-nk", "north"), ("russia-sk", "south")):
-        in_here = getattr(here, party)
-        if here.russia and in_here:
-            weight = 1.0
-        elif (here.russia and getattr(window, party)) or (in_here and window.russia):
-            weight = 0.5
-        else:
-            continue
-        if tie == "russia-sk" and window.north:
-            # With North Korea in view, Seoul is usually the observer of the
-            # Moscow-Pyongyang axis rather than a party to a tie with Moscow.
-            weight *= 0.4
-        found.append((tie, weight))
-    return found
+def _weight(topic: Topic, here: _Named, window: _Named) -> float:
+    a, b = topic.parties
+    if topic.name in here.topics or (
+        topic.name in here.context and (a in window.parties or b in window.parties)
+    ):
+        weight = 1.0
+    elif a in here.parties and b in here.parties:
+        weight = topic.pair_weight
+    elif (a in here.parties and b in window.parties) or (b in here.parties and a in window.parties):
+        weight = topic.near_weight
+    else:
+        return 0.0
+    if topic.observer and topic.observer in window.parties:
+        # Seoul in a sentence about the Moscow-Pyongyang axis is usually its observer,
+        # not a party to a tie with Moscow.
+        weight *= _OBSERVED
+    return weight
 
 
 def _evidence(found: Scan, ties: tuple[str, ...]) -> tuple[str, ...]:
     """The sentences that weighed most for these ties; with none, the sentence that
-    came closest (the one naming the most parties), so a "no" can be read too."""
+    came closest (the one naming the most), so a "no" can be read too."""
     ranked = sorted((hit for hit in found.hits if hit.tie in ties), key=lambda hit: -hit.weight)
     chosen: list[str] = []
     for hit in ranked:
@@ -462,6 +355,6 @@ def _evidence(found: Scan, ties: tuple[str, ...]) -> tuple[str, ...]:
             return tuple(chosen)
     if chosen or not found.sentences:
         return tuple(chosen)
-    named = [sum((a.north, a.south, a.russia, a.inter, a.inter_context)) for a in found.actors]
-    closest = max(range(len(named)), key=lambda i: named[i])
-    return (found.sentences[closest][:400],) if named[closest] else ()
+    counts = [len(n.parties) + len(n.topics) + len(n.context) for n in found.named]
+    closest = max(range(len(counts)), key=lambda i: counts[i])
+    return (found.sentences[closest][:400],) if counts[closest] else ()

@@ -110,7 +110,7 @@ def classify(
     """Classify texts: one JSON line per input on stdout (id, relevant, score, labels,
     evidence). JSON Lines objects carry id, title, text and optionally lang."""
     config = _load_optional(ctx)
-    classifier = KeywordClassifier(config.classify.threshold)
+    classifier = KeywordClassifier(config.classify.threshold, lexicon=config.lexicon())
     failed = 0
     for source in paths or ["-"]:
         for item in read_inputs(source, jsonl=jsonl):
@@ -164,7 +164,13 @@ def items_mark(
     store = _open_store(config)
     try:
         result = mark_item(
-            store, config.storage.corpus_dir, id_or_url, mark, label or [], datetime.now(UTC)
+            store,
+            config.storage.corpus_dir,
+            id_or_url,
+            mark,
+            label or [],
+            datetime.now(UTC),
+            ties=config.lexicon().names,
         )
     except (LookupError, ValueError) as exc:
         _err.print(f"watcher items mark: {exc.args[0]}", markup=False)
@@ -178,7 +184,9 @@ def items_reclassify(ctx: typer.Context) -> None:
     """Re-score every stored article with the current configuration, model and marks."""
     config = _load(ctx)
     store = _open_store(config)
-    classifier = KeywordClassifier(config.classify.threshold, examples=examples(store))
+    classifier = KeywordClassifier(
+        config.classify.threshold, examples=examples(store), lexicon=config.lexicon()
+    )
     report = reclassify(
         store,
         config.storage.corpus_dir,

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from watcher.errors import ConfigError
+from watcher.lexicon import Lexicon, build_lexicon
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -33,9 +34,11 @@ __all__ = [
     "Config",
     "DigestConfig",
     "HttpConfig",
+    "PartyConfig",
     "SmtpConfig",
     "SourceConfig",
     "StorageConfig",
+    "TopicConfig",
     "config_path_from_env",
     "load_config",
 ]
@@ -111,6 +114,27 @@ class SourceConfig(_Strict):
         return str(self.url)
 
 
+class PartyConfig(_Strict):
+    """A party to ties: the lower-case patterns that name it (see data/topics.toml)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    terms: Annotated[list[str], Field(min_length=1)]
+    anchors: list[str] = []
+
+
+class TopicConfig(_Strict):
+    """A tie between two parties; a default of the same name is replaced."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    parties: Annotated[list[str], Field(min_length=2, max_length=2)]
+    terms: list[str] = []
+    context_terms: list[str] = []
+    anchors: list[str] = []
+    observer: str | None = None
+    pair_weight: Annotated[float, Field(gt=0, le=1)] = 1.0
+    near_weight: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+
 class Config(_Strict):
     storage: StorageConfig = StorageConfig()
     http: HttpConfig = HttpConfig()
@@ -118,6 +142,20 @@ class Config(_Strict):
     digest: DigestConfig = DigestConfig()
     smtp: SmtpConfig = SmtpConfig()
     sources: list[SourceConfig] = []
+    parties: list[PartyConfig] = []
+    topics: list[TopicConfig] = []
+
+    @model_validator(mode="after")
+    def _lexicon_builds(self) -> Config:
+        self.lexicon()  # a bad pattern or an unknown party is a configuration error
+        return self
+
+    def lexicon(self) -> Lexicon:
+        """The default topics with this configuration's tables laid over them."""
+        return build_lexicon(
+            [party.model_dump() for party in self.parties],
+            [topic.model_dump() for topic in self.topics],
+        )
 
     @model_validator(mode="after")
     def _unique_sources(self) -> Config:

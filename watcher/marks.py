@@ -37,13 +37,14 @@ def mark_item(
     mark: str,
     labels: Sequence[str],
     now: datetime,
+    ties: Sequence[str] = TIES,
 ) -> MarkResult:
     """Raises LookupError for an unknown item and ValueError for a bad mark or label."""
     if mark not in MARKS:
         raise ValueError(f"a mark is one of {', '.join(MARKS)}, not {mark!r}")
-    unknown = [label for label in labels if label not in TIES]
+    unknown = [label for label in labels if label not in ties]
     if unknown:
-        raise ValueError(f"unknown label {unknown[0]!r}; labels are {', '.join(TIES)}")
+        raise ValueError(f"unknown label {unknown[0]!r}; labels are {', '.join(ties)}")
     item = store.find_item(id_or_url)
     if item is None:
         raise LookupError(f"no item is known by {id_or_url!r}")
