@@ -26,7 +26,9 @@ def main(shared: Path, out: Path) -> None:
     (site / "p").mkdir(parents=True)
     folder = shared / "pages" / "korea-related"
     items = []
-    for number, row in enumerate((folder / "INDEX.tsv").read_text(encoding="utf-8").splitlines()[1:]):
+    for number, row in enumerate(
+        (folder / "INDEX.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    ):
         local = folder / row.split("\t")[0]
         if not local.is_file():
             continue
@@ -35,17 +37,21 @@ def main(shared: Path, out: Path) -> None:
             body = gzip.decompress(body)
         (site / "p" / f"{number:03d}.html").write_bytes(body)
         link = f"{base}/p/{number:03d}.html"
-        items.append(f"<item><title>{number}</title><link>{escape(link)}</link>"
-                     f"<guid>{number}</guid><pubDate>{formatdate(usegmt=True)}</pubDate></item>")
-    feed = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-            f"<title>smoke</title>{''.join(items)}</channel></rss>")
+        items.append(
+            f"<item><title>{number}</title><link>{escape(link)}</link>"
+            f"<guid>{number}</guid><pubDate>{formatdate(usegmt=True)}</pubDate></item>"
+        )
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>smoke</title>{''.join(items)}</channel></rss>"
+    )
     (site / "feed.xml").write_text(feed, encoding="utf-8")
     shutil.copytree(shared / "seeds", out / "corpus")
     (out / "watcher.toml").write_text(
         "[storage]\n"
         f'database_url = "sqlite:///{out}/data/watcher.db"\n'
         f'corpus_dir = "{out}/corpus"\n'
-        "[http]\nallowed_networks = [\"127.0.0.0/8\"]\nper_host_delay = 0\n"
+        '[http]\nallowed_networks = ["127.0.0.0/8"]\nper_host_delay = 0\n'
         "[[sources]]\n"
         'name = "Local beat"\n'
         f'url = "{base}/feed.xml"\n',
