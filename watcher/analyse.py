@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from watcher.classify import Classifier, Verdict
 from watcher.dedup import paragraph_hashes, text_hash
 from watcher.extract import Article, ExtractFailed, extract_page
+from watcher.workers import Shared
 
 __all__ = ["Analysed", "analyse"]
 
@@ -32,13 +33,13 @@ def analyse(
     feed_content: str | None,
     feed_title: str | None,
     language: str | None,
-    classifier: Classifier,
+    classifier: Shared[Classifier],
 ) -> Analysed | ExtractFailed:
     """Extract, fingerprint and classify one page. Pure: runs in a worker process."""
     article = extract_page(body, content_type, url, feed_content)
     if isinstance(article, ExtractFailed):
         return article
-    verdict = classifier.classify(
+    verdict = classifier.get().classify(
         article.title or feed_title, article.text, article.language or language
     )
     hashes = tuple(paragraph_hashes(article.text))

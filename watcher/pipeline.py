@@ -119,7 +119,7 @@ class Pipeline:
         self._store = store
         self._fetcher = fetcher
         self._workers = workers
-        self._classifier = classifier
+        self._shared_classifier = workers.share(classifier)
         self._clock = clock
         self._progress = progress or (lambda _name, _delta: None)
         self._corpus = Path(config.storage.corpus_dir)
@@ -284,7 +284,7 @@ class Pipeline:
                 job.feed_content,
                 job.title,
                 language,
-                self._classifier,
+                self._shared_classifier,
             )
         except WorkerCrashed as exc:
             return self._failed(source, job, "extract_error", f"worker died: {exc}", True)

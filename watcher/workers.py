@@ -7,20 +7,44 @@ downloading while workers extract.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import multiprocessing
 import os
+import pickle
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
 
-import watcher.analyse  # noqa: F401  (imported here so a forked worker starts with it)
-
-__all__ = ["WorkerCrashed", "WorkerPool"]
+__all__ = ["Shared", "WorkerCrashed", "WorkerPool"]
 
 T = TypeVar("T")
+_LOADED: dict[str, Any] = {}  # in each worker process: shared values by digest
+_KEEP = 4  # shared values a worker keeps loaded (one per pass is the usual case)
+
+
+@dataclass(frozen=True, slots=True)
+class Shared(Generic[T]):
+    """A value handed to every call of a pass (the classifier, with the user's marked
+    examples), written once to a file instead of being pickled into every call: with a
+    hundred marks that is 0.8 MB and 9 ms of the event loop's time per page."""
+
+    path: str
+    digest: str
+
+    def get(self) -> T:
+        value = _LOADED.get(self.digest)
+        if value is None:
+            value = pickle.loads(Path(self.path).read_bytes())
+            if len(_LOADED) >= _KEEP:
+                _LOADED.pop(next(iter(_LOADED)))
+            _LOADED[self.digest] = value
+        return value  # type: ignore[no-any-return]
 
 
 class WorkerPool:
@@ -36,6 +60,16 @@ class WorkerPool:
         self._executor: ProcessPoolExecutor | None = None
         if self._count > 0:
             self._executor = self._start(_first_start_method())
+        self._files = tempfile.TemporaryDirectory(prefix="watcher-shared-")
+
+    def share(self, value: T) -> Shared[T]:
+        """Make ``value`` available to the workers by reference (see ``Shared``)."""
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        digest = hashlib.sha256(data).hexdigest()
+        path = Path(self._files.name) / digest
+        if not path.exists():
+            path.write_bytes(data)
+        return Shared(str(path), digest)
 
     def _start(self, method: str) -> ProcessPoolExecutor:
         context = multiprocessing.get_context(method)
@@ -61,6 +95,7 @@ class WorkerPool:
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
+        self._files.cleanup()
 
 
 class WorkerCrashed(Exception):
