@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -145,17 +146,21 @@ class Config(_Strict):
     parties: list[PartyConfig] = []
     topics: list[TopicConfig] = []
 
+    _lexicon: Lexicon | None = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _lexicon_builds(self) -> Config:
-        self.lexicon()  # a bad pattern or an unknown party is a configuration error
+        # Built once here: a bad pattern or an unknown party is a configuration error.
+        self._lexicon = build_lexicon(
+            [party.model_dump() for party in self.parties],
+            [topic.model_dump() for topic in self.topics],
+        )
         return self
 
     def lexicon(self) -> Lexicon:
         """The default topics with this configuration's tables laid over them."""
-        return build_lexicon(
-            [party.model_dump() for party in self.parties],
-            [topic.model_dump() for topic in self.topics],
-        )
+        assert self._lexicon is not None  # set by the validator
+        return self._lexicon
 
     @model_validator(mode="after")
     def _unique_sources(self) -> Config:
