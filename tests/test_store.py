@@ -9,18 +9,21 @@ from sqlalchemy import text
 
 from watcher.config import SourceConfig
 from watcher.db import current_revision, head_revision, open_engine, upgrade
-from watcher.store import MAX_ATTEMPTS, Store, retry_delay
+from watcher.store import MAX_ATTEMPTS, EntryStatus, NewEntry, Store, retry_delay
 
 NOW = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
 
 
-def _entry(key: str, url_hash: str) -> dict[str, object]:
-    return {
-        "entry_key": key,
-        "link": f"https://x.example/{key}",
-        "url_hash": url_hash,
-        "first_seen": NOW,
-    }
+def _entry(key: str, url_hash: str) -> NewEntry:
+    return NewEntry(key, None, f"https://x.example/{key}", url_hash, None, None, None, NOW)
+
+
+def _add(store: Store, source_id: int, key: str, url_hash: str) -> int:
+    return store.add_entries(source_id, [_entry(key, url_hash)])[key]
+
+
+def _status(store: Store, source_id: int, key: str, url_hash: str) -> EntryStatus | None:
+    return store.entry_index(source_id, [key], [url_hash], NOW).lookup(key, url_hash)
 
 
 def test_schema_is_at_head_after_open(database_url: str) -> None:
@@ -43,20 +46,20 @@ def test_only_done_and_permanent_failures_are_known(store: Store) -> None:
     state = store.sync_sources([SourceConfig(name="S", url="https://s.example/feed")])[
         "https://s.example/feed"
     ]
-    a = store.add_entry(state.id, _entry("a", "ha"))
-    b = store.add_entry(state.id, _entry("b", "hb"))
-    c = store.add_entry(state.id, _entry("c", "hc"))
+    a = _add(store, state.id, "a", "ha")
+    b = _add(store, state.id, "b", "hb")
+    c = _add(store, state.id, "c", "hc")
     store.mark_entry_done(a, outcome="recorded", now=NOW)
     assert store.mark_entry_failed(b, "http_5xx", "HTTP 503", transient=True, now=NOW) is False
     assert store.mark_entry_failed(c, "http_4xx", "HTTP 404", transient=False, now=NOW) is True
 
-    assert store.entry_status(state.id, "a", "x", NOW).known  # type: ignore[union-attr]
-    assert store.entry_status(state.id, "c", "x", NOW).known  # type: ignore[union-attr]
-    pending = store.entry_status(state.id, "b", "x", NOW)
+    assert _status(store, state.id, "a", "x").known  # type: ignore[union-attr]
+    assert _status(store, state.id, "c", "x").known  # type: ignore[union-attr]
+    pending = _status(store, state.id, "b", "x")
     assert pending is not None
     assert not pending.known
     assert pending.due
-    assert store.entry_status(state.id, "other-guid", "ha", NOW).known, "same link, new guid"  # type: ignore[union-attr]
+    assert _status(store, state.id, "other-guid", "ha").known, "same link, new guid"  # type: ignore[union-attr]
     assert [p.id for p in store.due_retries(state.id, NOW, ())] == [b]
 
     store.mark_entry_failed(b, "http_5xx", "HTTP 503", transient=True, now=NOW)
@@ -68,7 +71,7 @@ def test_transient_failures_are_given_up_after_max_attempts(store: Store) -> Non
     state = store.sync_sources([SourceConfig(name="S", url="https://s.example/feed")])[
         "https://s.example/feed"
     ]
-    entry = store.add_entry(state.id, _entry("a", "ha"))
+    entry = _add(store, state.id, "a", "ha")
     results = [
         store.mark_entry_failed(entry, "timeout", "t", transient=True, now=NOW)
         for _ in range(MAX_ATTEMPTS)
@@ -80,8 +83,9 @@ def test_second_insert_of_an_entry_is_a_no_op(store: Store) -> None:
     state = store.sync_sources([SourceConfig(name="S", url="https://s.example/feed")])[
         "https://s.example/feed"
     ]
-    first = store.add_entry(state.id, _entry("a", "ha"))
-    assert store.add_entry(state.id, _entry("a", "ha")) == first
+    first = _add(store, state.id, "a", "ha")
+    assert _add(store, state.id, "a", "ha") == first
+    assert _status(store, state.id, "a", "ha") is not None
 
 
 def test_renaming_a_source_keeps_its_row(store: Store) -> None:

@@ -44,7 +44,7 @@ from watcher.errors import FetchError, FetchErrorKind
 from watcher.extract import ExtractFailed
 from watcher.feeds import FeedEntry, ParsedFeed, parse_feed
 from watcher.http import Fetcher, NotModified, Response
-from watcher.store import NewItem, PendingEntry, SourceState, Store
+from watcher.store import NewEntry, NewItem, PendingEntry, SourceState, Store
 from watcher.workers import WorkerCrashed, WorkerPool
 
 __all__ = ["MANUAL_SOURCE", "PassReport", "Pipeline", "SourceReport"]
@@ -218,29 +218,30 @@ class Pipeline:
         # A link already known as an article (another source's copy): recorded as a
         # duplicate of it now, without downloading the page.
         known = self._store.items_by_url([link_hash for _entry, link_hash in new])
-        fresh: dict[str, tuple[FeedEntry, dict[str, object]]] = {}
+        fresh: dict[str, NewEntry] = {}
         for entry, link_hash in new:
-            values = _entry_values(entry, link_hash, now)
-            if link_hash in known:
-                values.update(_done_values("duplicate", now, known[link_hash], duplicate=True))
+            outcome, item_id = None, known.get(link_hash)
+            if item_id is not None:
+                outcome = "duplicate"
                 report.duplicates += 1
             elif first_poll and _too_old(entry, max_age_days, now):
-                values.update(_done_values("too_old", now, None))  # recorded, not fetched
-            fresh.setdefault(entry.key, (entry, values))
+                outcome = "too_old"  # recorded, not fetched
+            fresh.setdefault(entry.key, _new_entry(entry, link_hash, now, outcome, item_id))
         report.new += len(fresh)
-        ids = self._store.add_entries(state.id, [values for _entry, values in fresh.values()])
+        ids = self._store.add_entries(state.id, list(fresh.values()))
+        by_key = {entry.key: entry for entry, _hash in new}
         return [
             _Job(
                 ids[key],
-                entry.link,
-                entry.title,
-                entry.published,
-                entry.authors,
-                entry.content,
+                by_key[key].link,
+                by_key[key].title,
+                by_key[key].published,
+                by_key[key].authors,
+                by_key[key].content,
                 True,
             )
-            for key, (entry, values) in fresh.items()
-            if values["state"] != "done" and key in ids
+            for key, stored in fresh.items()
+            if stored.outcome is None and key in ids
         ]
 
     # -- the entries ---------------------------------------------------------------
@@ -263,7 +264,7 @@ class Pipeline:
 
     async def _process_entry(self, source: str, language: str | None, job: _Job) -> str:
         link = canonical_url(job.link)
-        known = None if job.link_checked else self._store.item_by_urls([url_hash(link)])
+        known = None if job.link_checked else self._known_item(link)
         if known is not None:
             self._store.mark_entry_done(
                 job.entry_id, outcome="duplicate", item_id=known, duplicate=True, now=self._clock()
@@ -361,11 +362,15 @@ class Pipeline:
         outcome = ("filed" if filed else "recorded") + (":relevant" if verdict.relevant else "")
         return outcome, (item_id, item, name) if name is not None else None
 
+    def _known_item(self, canonical: str) -> int | None:
+        digest = url_hash(canonical)
+        return self._store.items_by_url([digest]).get(digest)
+
     def _check_declared(
         self, declared: str, digest: str, hashes: list[str]
     ) -> tuple[int | None, str | None]:
         """A declared canonical already used by a different text is not believed."""
-        candidate = self._store.item_by_urls([url_hash(declared)])
+        candidate = self._known_item(declared)
         if candidate is None:
             return None, declared
         if self._store.item_text_hash(candidate) == digest:
@@ -441,27 +446,21 @@ def _too_old(entry: FeedEntry, max_age_days: int, now: datetime) -> bool:
     return entry.published < now - timedelta(days=max_age_days)
 
 
-def _done_values(
-    outcome: str, now: datetime, item_id: int | None, *, duplicate: bool = False
-) -> dict[str, object]:
-    return {"state": "done", "outcome": outcome, "item_id": item_id, "duplicate": duplicate}
-
-
-def _entry_values(entry: FeedEntry, link_hash: str, now: datetime) -> dict[str, object]:
-    return {  # every row the same keys: they are inserted as one executemany
-        "state": "pending",
-        "outcome": None,
-        "item_id": None,
-        "duplicate": False,
-        "entry_key": entry.key,
-        "guid": entry.guid,
-        "link": entry.link,
-        "url_hash": link_hash,
-        "title": entry.title,
-        "published": entry.published,
-        "first_seen": now,
-        "feed_content": entry.content,
-    }
+def _new_entry(
+    entry: FeedEntry, link_hash: str, now: datetime, outcome: str | None, item_id: int | None
+) -> NewEntry:
+    return NewEntry(
+        key=entry.key,
+        guid=entry.guid,
+        link=entry.link,
+        url_hash=link_hash,
+        title=entry.title,
+        published=entry.published,
+        feed_content=entry.content,
+        first_seen=now,
+        outcome=outcome,
+        item_id=item_id,
+    )
 
 
 def _job_from_pending(pending: PendingEntry) -> _Job:

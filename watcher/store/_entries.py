@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import col, select
 
@@ -13,31 +12,16 @@ from watcher.store._base import StoreBase
 from watcher.store._rows import (
     MAX_ATTEMPTS,
     EntryIndex,
-    EntryStatus,
+    NewEntry,
     PendingEntry,
     done_values,
+    entry_row,
     entry_status_of,
     retry_delay,
 )
 
 
 class EntriesMixin(StoreBase):
-    def entry_status(
-        self, source_id: int, key: str, url_hash: str, now: datetime
-    ) -> EntryStatus | None:
-        """The entry as first seen under this key, or under this link (guids that rotate)."""
-        with self._session() as session:
-            query = (
-                select(Entry)
-                .where(Entry.source_id == source_id)
-                .where((col(Entry.entry_key) == key) | (col(Entry.url_hash) == url_hash))
-                .order_by(col(Entry.id))
-            )
-            row = session.exec(query).first()
-            if row is None or row.id is None:
-                return None
-            return entry_status_of(row.id, row.state, row.permanent, row.next_try, now)
-
     def entry_index(
         self, source_id: int, keys: Sequence[str], url_hashes: Sequence[str], now: datetime
     ) -> EntryIndex:
@@ -62,9 +46,11 @@ class EntriesMixin(StoreBase):
                     index.by_url[row.url_hash] = status
         return index
 
-    def add_entries(self, source_id: int, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
-        """Insert new entries in one statement; their ids by entry key."""
-        unique = list({row["entry_key"]: {"source_id": source_id, **row} for row in rows}.values())
+    def add_entries(self, source_id: int, entries: Sequence[NewEntry]) -> dict[str, int]:
+        """Insert new entries in one statement (a key already stored is left as it is);
+        the ids of the given keys."""
+        rows = [entry_row(source_id, entry) for entry in entries]
+        unique = list({row["entry_key"]: row for row in rows}.values())
         if not unique:
             return {}
         with self._session() as session:
@@ -76,19 +62,6 @@ class EntriesMixin(StoreBase):
                 .where(col(Entry.entry_key).in_([row["entry_key"] for row in unique]))
             ).all()
         return {key: entry_id for key, entry_id in found if entry_id is not None}
-
-    def add_entry(self, source_id: int, values: dict[str, Any]) -> int:
-        """Insert a pending entry (or find the one a concurrent writer inserted)."""
-        with self._session() as session:
-            self._insert_ignore(session, Entry, {"source_id": source_id, **values})
-            session.commit()
-            row = session.exec(
-                select(Entry)
-                .where(Entry.source_id == source_id)
-                .where(Entry.entry_key == values["entry_key"])
-            ).one()
-            assert row.id is not None
-            return row.id
 
     def due_retries(
         self, source_id: int, now: datetime, exclude: Iterable[int]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +19,6 @@ from watcher.store._rows import (
     alias_rows,
     best_paragraph_match,
     done_values,
-    item_row,
     item_values,
     paragraph_rows,
 )
@@ -55,13 +55,6 @@ class ItemsMixin(StoreBase):
                 found.update({digest: item_id for digest, item_id in connection.execute(query)})
         return found
 
-    def item_by_urls(self, url_hashes: Sequence[str]) -> int | None:
-        if not url_hashes:
-            return None
-        with self.engine.connect() as connection:
-            query = select(UrlAlias.item_id).where(col(UrlAlias.url_hash).in_(url_hashes))
-            return connection.execute(query).scalars().first()
-
     def item_by_paragraphs(self, hashes: Sequence[str], only: int | None = None) -> int | None:
         """An item sharing most of the distinctive paragraphs, boilerplate ignored."""
         with self.engine.connect() as connection:
@@ -96,15 +89,18 @@ class ItemsMixin(StoreBase):
         return best_paragraph_match(shared, sizes, len(hashes))
 
     def add_item(self, item: NewItem) -> int:
-        with self._session() as session:
-            row = item_row(item)
-            session.add(row)
-            session.flush()
-            assert row.id is not None
-            self._add_paragraphs(session, row.id, item.paragraph_hashes)
-            self._add_aliases(session, row.id, item.aliases)
-            session.commit()
-            return row.id
+        """Store an item that no entry brought (a test's, a benchmark's)."""
+        with self.engine.begin() as connection:
+            return self._insert_item(connection, item, item_values(item))
+
+    def _insert_item(self, connection: Connection, item: NewItem, values: dict[str, Any]) -> int:
+        """The item row, its paragraph fingerprints and its URL aliases."""
+        item_id: int = connection.execute(
+            insert(ITEMS_TABLE).values(values).returning(ITEMS_TABLE.c.id)
+        ).scalar_one()
+        self._insert_ignore(connection, Paragraph, paragraph_rows(item_id, item))
+        self._insert_ignore(connection, UrlAlias, alias_rows(item_id, item.aliases))
+        return item_id
 
     def store_item(
         self, item: NewItem, entry_id: int, *, outcome: str, now: datetime, file_number: int | None
@@ -122,11 +118,7 @@ class ItemsMixin(StoreBase):
             try:
                 # Core, not the ORM: this runs once per article on the event loop's thread.
                 with self.engine.begin() as connection:
-                    item_id: int = connection.execute(
-                        insert(ITEMS_TABLE).values(values).returning(ITEMS_TABLE.c.id)
-                    ).scalar_one()
-                    self._insert_ignore(connection, Paragraph, paragraph_rows(item_id, item))
-                    self._insert_ignore(connection, UrlAlias, alias_rows(item_id, item.aliases))
+                    item_id = self._insert_item(connection, item, values)
                     connection.execute(
                         update(Entry)
                         .where(col(Entry.id) == entry_id)

@@ -69,6 +69,23 @@ class EntryIndex:
 
 
 @dataclass(frozen=True, slots=True)
+class NewEntry:
+    """A feed entry seen for the first time. ``outcome`` set: it is done already
+    (``duplicate`` of ``item_id`` known by its link, or ``too_old`` on a first poll)."""
+
+    key: str
+    guid: str | None
+    link: str
+    url_hash: str
+    title: str | None
+    published: datetime | None
+    feed_content: str | None
+    first_seen: datetime
+    outcome: str | None = None
+    item_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PendingEntry:
     id: int
     link: str
@@ -182,6 +199,25 @@ def alias_rows(item_id: int, urls: Iterable[str]) -> list[dict[str, Any]]:
         }
         for url in dict.fromkeys(urls)
     ]
+
+
+def entry_row(source_id: int, entry: NewEntry) -> dict[str, Any]:
+    """Every row the same keys: new entries go in as one executemany."""
+    return {
+        "source_id": source_id,
+        "entry_key": entry.key,
+        "guid": entry.guid,
+        "link": entry.link,
+        "url_hash": entry.url_hash,
+        "title": entry.title,
+        "published": entry.published,
+        "first_seen": entry.first_seen,
+        "feed_content": entry.feed_content,
+        "state": "done" if entry.outcome else "pending",
+        "outcome": entry.outcome,
+        "item_id": entry.item_id,
+        "duplicate": entry.outcome == "duplicate",
+    }
 
 
 def done_values(
