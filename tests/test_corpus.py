@@ -122,3 +122,12 @@ def test_file_numbers_are_unique_under_the_database_key(store: Store) -> None:
         store.allocate_file(item_id, f"{n:016x}", floor=9)[0] for n, item_id in enumerate(ids)
     ]
     assert numbers == [10, 11, 12, 13, 14]
+
+
+def test_a_file_in_the_folders_place_is_not_a_taken_name(tmp_path: Path) -> None:
+    """FileExistsError means "this name is taken" (callers then take the next number);
+    a corpus path that is a file must say so instead."""
+    corpus = tmp_path / "corpus"
+    corpus.write_text("a file")
+    with pytest.raises(NotADirectoryError):
+        write_exclusive(corpus, "005_0123456789abcdef.txt", "x\n")

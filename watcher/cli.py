@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -92,6 +92,8 @@ def fetch(
     except StoreError as exc:
         _err.print(f"watcher: {exc}", markup=False)
         raise typer.Exit(2) from None
+    except OSError as exc:
+        _corpus_error(config, exc)
     _print_report(report)
     raise typer.Exit(1 if report.all_failed else 0)
 
@@ -175,6 +177,8 @@ def items_mark(
     except (LookupError, ValueError) as exc:
         _err.print(f"watcher items mark: {exc.args[0]}", markup=False)
         raise typer.Exit(2) from None
+    except OSError as exc:
+        _corpus_error(config, exc)
     filed = f"; filed as {result.filed}" if result.filed else ""
     _out.print(f"item {result.item.id} marked {mark}{filed}", markup=False)
 
@@ -187,13 +191,16 @@ def items_reclassify(ctx: typer.Context) -> None:
     classifier = KeywordClassifier(
         config.classify.threshold, examples=examples(store), lexicon=config.lexicon()
     )
-    report = reclassify(
-        store,
-        config.storage.corpus_dir,
-        classifier,
-        datetime.now(UTC),
-        file_all=config.storage.file_all,
-    )
+    try:
+        report = reclassify(
+            store,
+            config.storage.corpus_dir,
+            classifier,
+            datetime.now(UTC),
+            file_all=config.storage.file_all,
+        )
+    except OSError as exc:
+        _corpus_error(config, exc)
     _out.print(
         f"reclassified {report.items} articles: {report.changed} verdicts changed "
         f"({report.now_relevant} now relevant, {report.no_longer_relevant} no longer); "
@@ -210,6 +217,20 @@ def _open_store(config: Config) -> Store:
     except StoreError as exc:
         _err.print(f"watcher: {exc}", markup=False)
         raise typer.Exit(2) from None
+    except OSError as exc:
+        _corpus_error(config, exc)
+
+
+def _corpus_error(config: Config, exc: OSError) -> NoReturn:
+    """The corpus folder cannot be used: say which and why, without a traceback."""
+    where = exc.filename or config.storage.corpus_dir
+    _err.print(
+        f"watcher: cannot use the corpus folder {config.storage.corpus_dir}: "
+        f"{exc.strerror or exc} ({where}); stored articles are kept and their files "
+        "are written once the folder can be used",
+        markup=False,
+    )
+    raise typer.Exit(2) from None
 
 
 def _load_optional(ctx: typer.Context) -> Config:

@@ -10,6 +10,7 @@ atomically, so a reader never sees half a file and a crash never leaves one.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -82,8 +83,9 @@ def render(title: str | None, text: str) -> str:
 
 
 def write_exclusive(folder: Path, name: str, content: str) -> None:
-    """Create ``folder/name`` with ``content``; FileExistsError if it exists already."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Create ``folder/name`` with ``content``; FileExistsError if it exists already
+    (and only then: a corpus path that is not a folder raises NotADirectoryError)."""
+    _ensure_folder(folder)
     fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".txt", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
@@ -96,7 +98,7 @@ def write_exclusive(folder: Path, name: str, content: str) -> None:
 
 
 def write_manifest(folder: Path, rows: list[dict[str, Any]]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    _ensure_folder(folder)
     fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".jsonl", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
@@ -110,6 +112,15 @@ def write_manifest(folder: Path, rows: list[dict[str, Any]]) -> None:
         raise
 
 
+def _ensure_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        # mkdir says "exists" for a file in the folder's place; callers read
+        # FileExistsError as "this file name is taken", so say what it really is.
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder)) from None
+
+
 def sync_corpus(store: Store, folder: Path, now: datetime) -> None:
     """Bring the database and the folder into agreement at start-up.
 
@@ -118,7 +129,7 @@ def sync_corpus(store: Store, folder: Path, now: datetime) -> None:
     the manifest but stay known; files that a crash kept from being written are written;
     the manifest is regenerated.
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    _ensure_folder(folder)
     known = store.corpus_files()
     on_disk = scan(folder)
     for corpus_file in on_disk:

@@ -145,14 +145,24 @@ class Pipeline:
         try:
             jobs = await self._read_feed(source, state, report)
         except FetchError as exc:
-            self._store.record_poll_failure(state.id, exc, self._clock())
-            report.error, report.error_kind = str(exc), exc.kind
-            log.warning("source_failed", extra={"source": source.name, "error": str(exc)})
+            self._source_failed(state, report, exc)
+            jobs = []
+        except Exception as exc:
+            # A bug or a library's surprise must not stop the other sources; the source
+            # is recorded as failed (and so retried), with the cause in the log.
+            log.exception("source_crashed", extra={"source": source.name})
+            detail = f"unexpected {type(exc).__name__}: {exc}"
+            self._source_failed(state, report, FetchError(source.feed_url, "parse_error", detail))
             jobs = []
         retries = self._store.due_retries(state.id, self._clock(), (job.entry_id for job in jobs))
         jobs += [_job_from_pending(pending) for pending in retries]
         await self._run_jobs(source.name, source.language, jobs, report)
         return report
+
+    def _source_failed(self, state: SourceState, report: SourceReport, error: FetchError) -> None:
+        self._store.record_poll_failure(state.id, error, self._clock())
+        report.error, report.error_kind = str(error), error.kind
+        log.warning("source_failed", extra={"source": report.name, "error": str(error)})
 
     async def fetch_urls(self, urls: Sequence[str]) -> SourceReport:
         """Single article URLs given on the command line, as one pseudo-source."""
@@ -259,6 +269,16 @@ class Pipeline:
     async def _process(self, source: str, language: str | None, job: _Job) -> str:
         try:
             return await self._process_entry(source, language, job)
+        except Exception as exc:
+            # One entry's surprise must not end the pass. Its row stays pending or
+            # failed, so it is tried again (and given up after MAX_ATTEMPTS).
+            log.exception("entry_crashed", extra={"source": source, "url": job.link})
+            detail = f"unexpected {type(exc).__name__}: {exc}"
+            try:
+                return self._failed(source, job, "extract_error", detail, transient=True)
+            except Exception:
+                log.exception("entry_not_recorded", extra={"source": source, "url": job.link})
+                return f"failed:extract_error: {detail} (will retry)"
         finally:
             self._progress(source, -1)
 
@@ -294,7 +314,13 @@ class Pipeline:
         outcome, filing = self._settle(source, language, job, link, result)
         if filing is not None:
             # The item is committed; the file is written off the event loop (fsync).
-            await asyncio.to_thread(self._file, *filing)
+            try:
+                await asyncio.to_thread(self._file, *filing)
+            except OSError as exc:
+                # Nothing is lost: the item keeps its file name, and the next start
+                # writes every file that a stored item names but the folder lacks.
+                log.error("corpus_write_failed", extra={"file": filing[2], "error": str(exc)})
+                return f"failed:corpus: cannot write {filing[2]}: {exc} (written at next start)"
         return outcome
 
     def _failed(self, source: str, job: _Job, kind: str, detail: str, transient: bool) -> str:
