@@ -326,6 +326,11 @@ def test_anchor_shortcut_changes_no_verdict() -> None:
         )
         skipped += full.score == 0
     assert skipped > 0
+    # The shortcut exists: off-beat texts are ruled out before any pattern runs.
+    lexicon = CLASSIFIER.lexicon
+    assert not lexicon.may_score(OWN_IRRELEVANT["de-sport"])
+    assert not lexicon.may_score(OWN_IRRELEVANT["ru-domestic"])
+    assert lexicon.may_score(OWN_RELEVANT[("russia-nk", "ko")])
 
 
 def test_shipped_model_is_reproduced_by_the_training_script() -> None:

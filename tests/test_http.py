@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -177,3 +178,25 @@ def test_retry_after_forms() -> None:
     assert parse_retry_after("Sun, 22 Nov 2026 12:01:00 GMT", now) == 60
     assert parse_retry_after("garbage", now) is None
     assert parse_retry_after(None, now) is None
+
+
+def test_retry_after_holds_off_the_host_within_a_pass(httpserver: HTTPServer) -> None:
+    """After a 429 with Retry-After: 1, the next request to that host waits (lower bound)."""
+    starts: list[float] = []
+
+    def handler(_request: Request) -> Response:
+        starts.append(time.monotonic())
+        if len(starts) == 1:
+            return Response("slow down", status=429, headers={"Retry-After": "1"})
+        return Response("ok")
+
+    httpserver.expect_request("/r").respond_with_handler(handler)
+
+    async def go() -> None:
+        async with Fetcher(LOCAL) as fetcher:
+            with pytest.raises(FetchError):
+                await fetcher.get(httpserver.url_for("/r"))
+            await fetcher.get(httpserver.url_for("/r"))
+
+    asyncio.run(go())
+    assert starts[1] - starts[0] >= 0.9

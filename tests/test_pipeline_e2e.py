@@ -201,3 +201,21 @@ def test_article_syndicated_on_two_sources_is_filed_once(
     assert len(list(seed_corpus.glob("00[5-9]_*.txt"))) == 1
     manifest = (seed_corpus / "manifest.jsonl").read_text(encoding="utf-8")
     assert site.url("/partner/republished") in manifest
+
+
+def test_source_option_polls_only_the_named_source(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    site = Site(threaded_server)
+    feed = rss([FeedItem(site.url("/none"), "x", guid="x", published=recent(400))])
+    one, two = site.add_feed("/one.xml", feed), site.add_feed("/two.xml", feed)
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "One", "url": one}, {"name": "Two", "url": two}],
+    )
+    result = run_watcher("fetch", "--source", "Two", config=config)
+    assert result.returncode == 0, result.stderr
+    assert site.requests_to("/one.xml") == []
+    assert site.requests_to("/two.xml") == ["/two.xml"]
