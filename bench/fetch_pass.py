@@ -21,19 +21,14 @@ import asyncio
 import gzip
 import json
 import re
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from email.utils import format_datetime
+from collections.abc import Callable
 from pathlib import Path
 
+from _site import rss, serve
 from trafilatura import bare_extraction
 
 from watcher.app import fetch_pass
@@ -57,60 +52,13 @@ def f1(truth: str, prediction: str, n: int) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-@contextmanager
-def serve(pages: dict[str, bytes]) -> Iterator[str]:
-    """The pages and a feed of them, served from 127.0.0.1 by a separate process (as a
-    remote site would be: its work is not watcher's). ``http.server`` is threaded."""
-    with tempfile.TemporaryDirectory() as root:
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        now = format_datetime(datetime.now(UTC))
-        (Path(root) / "p").mkdir()
-        for key, body in pages.items():
-            (Path(root) / "p" / f"{key}.html").write_bytes(body)
-        items = "".join(
-            f"<item><title>{key}</title><link>{base}/p/{key}.html</link>"
-            f"<guid>{key}</guid><pubDate>{now}</pubDate></item>"
-            for key in pages
-        )
-        channel = f"<channel><title>bench</title>{items}</channel>"
-        feed = f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
-        (Path(root) / "feed.xml").write_text(feed, encoding="utf-8")
-        # HTTP/1.1 keeps connections alive, as the sites watcher polls do.
-        command = [
-            sys.executable,
-            "-m",
-            "http.server",
-            str(port),
-            "-b",
-            "127.0.0.1",
-            "-p",
-            "HTTP/1.1",
-        ]
-        server = subprocess.Popen(
-            command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        try:
-            _wait_for(port)
-            yield base
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+def _site(pages: dict[str, bytes]) -> Callable[[str], dict[str, bytes]]:
+    def build(base: str) -> dict[str, bytes]:
+        files = {f"/p/{key}.html": body for key, body in pages.items()}
+        files["/feed.xml"] = rss([(key, f"{base}/p/{key}.html") for key in pages])
+        return files
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for(port: int) -> None:
-    for _ in range(100):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError("the page server did not start")
+    return build
 
 
 def bare(htmls: dict[str, str], truth: dict[str, str]) -> tuple[float, float, float]:
@@ -128,7 +76,7 @@ def bare(htmls: dict[str, str], truth: dict[str, str]) -> tuple[float, float, fl
 
 
 def watcher_pass(pages: dict[str, bytes], truth: dict[str, str]) -> tuple[float, float, float, int]:
-    with serve(pages) as base, tempfile.TemporaryDirectory() as folder:
+    with serve(_site(pages)) as base, tempfile.TemporaryDirectory() as folder:
         config_path = Path(folder) / "watcher.toml"
         config_path.write_text(
             f'[storage]\ndatabase_url = "sqlite:///{folder}/w.db"\ncorpus_dir = "{folder}/corpus"\n'

@@ -1,15 +1,20 @@
-"""Storage rules: what counts as known, retry backoff, migrations on both databases."""
+"""Storage rules: what counts as known, retry backoff, the near-duplicate index, and
+migrations, on both databases."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
 
+from tests.conftest import scalar
 from watcher.config import SourceConfig
 from watcher.db import current_revision, head_revision, open_engine, upgrade
-from watcher.store import MAX_ATTEMPTS, EntryStatus, NewEntry, Store, retry_delay
+from watcher.dedup import file_key
+from watcher.neardup import NearDupRule
+from watcher.store import MAX_ATTEMPTS, EntryStatus, NewEntry, NewItem, Store, retry_delay
 
 NOW = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
 
@@ -114,5 +119,93 @@ def test_a_database_made_at_the_first_revision_upgrades_with_its_data(tmp_path: 
     try:
         assert store.find_item("1") is not None
         assert store.model_version() == 0
+    finally:
+        store.close()
+
+
+def _item(rule: NearDupRule, url: str, body: str) -> NewItem:
+    fingerprint = rule.fingerprint(body)
+    return NewItem(
+        key=file_key(url),
+        url=url,
+        aliases=(url,),
+        title=None,
+        text=body,
+        text_hash=fingerprint.text_hash,
+        paragraph_hashes=fingerprint.paragraphs,
+        bands=fingerprint.bands,
+        authors=(),
+        published=None,
+        fetched=NOW,
+        language="en",
+        source_name="S",
+        relevant=True,
+        score=0.9,
+        labels=(),
+        evidence=(),
+    )
+
+
+def _story(seed: int, words: int = 300) -> str:
+    """A text of its own: ``seed`` picks the words, so two seeds share almost none."""
+    rng = random.Random(seed)
+    vocabulary = [f"w{n}" for n in range(5000)]
+    sentences = [" ".join(rng.choices(vocabulary, k=15)) + "." for _ in range(words // 15)]
+    return "\n".join(" ".join(sentences[i : i + 4]) for i in range(0, len(sentences), 4))
+
+
+def test_a_near_copy_is_found_and_the_first_seen_item_wins(store: Store) -> None:
+    story = _story(1)
+    first = store.add_item(_item(store.dedup, "https://a.example/1", story))
+    store.add_item(_item(store.dedup, "https://b.example/2", _story(2)))
+    store.add_item(_item(store.dedup, "https://c.example/3", story + "\nA later copy's note."))
+    copy = "Republished with permission.\n" + story.replace("w1 ", "w2 ", 3)
+    assert store.find_original([], store.dedup.fingerprint(copy)) == first
+    assert store.find_original([], store.dedup.fingerprint(_story(3))) is None
+
+
+def test_the_index_is_rekeyed_when_its_parameters_change(database_url: str) -> None:
+    engine = open_engine(database_url)
+    try:
+        store = Store(engine)
+        assert store.ensure_near_index() == 0, "an empty database has nothing to key"
+        ids = [
+            store.add_item(_item(store.dedup, f"https://a.example/{i}", _story(i)))
+            for i in range(3)
+        ]
+        assert store.ensure_near_index() == 0, "keys made under the same rule stand"
+
+        other = Store(engine, NearDupRule(bands=8, rows=4))
+        assert other.ensure_near_index() == 3
+        assert scalar(database_url, "SELECT count(*) FROM minhash_bands") == 3 * 8
+        copy = _story(1) + "\nThis article first appeared elsewhere."
+        assert other.find_original([], other.dedup.fingerprint(copy)) == ids[1]
+        assert other.ensure_near_index() == 0
+    finally:
+        engine.dispose()
+
+
+def test_a_database_from_before_the_index_is_keyed_on_first_use(tmp_path: Path) -> None:
+    """Made at 0002 (no near-duplicate index) with an item in it: after the upgrade, the
+    first start keys it, and a light copy of its text is recognised."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = open_engine(url, migrate=False)
+    upgrade(engine, "0002")
+    story = _story(7)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO items (key, is_seed, text, text_hash, n_paragraphs, authors,"
+                " relevant, score, labels, evidence, file_missing)"
+                " VALUES ('0123456789abcdef', 0, :text, 'h', 0, '[]', 1, 0.9, '[]', '[]', 0)"
+            ),
+            {"text": story},
+        )
+    upgrade(engine)
+    store = Store(engine)
+    try:
+        assert store.ensure_near_index() == 1
+        copy = "A new headline\n" + story + "\nFirst appeared at the Institute."
+        assert store.find_original([], store.dedup.fingerprint(copy)) == 1
     finally:
         store.close()

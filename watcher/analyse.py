@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from watcher.classify import Classifier, Verdict
-from watcher.dedup import paragraph_hashes, text_hash
 from watcher.extract import Article, ExtractFailed, extract_page
+from watcher.neardup import Fingerprint, NearDupRule
 from watcher.workers import Shared
 
 __all__ = ["Analysed", "analyse"]
@@ -21,8 +21,7 @@ class Analysed:
     """What the pure stages make of one page: the article, its fingerprints, its verdict."""
 
     article: Article
-    text_hash: str
-    paragraph_hashes: tuple[str, ...]
+    fingerprint: Fingerprint
     verdict: Verdict
 
 
@@ -34,6 +33,7 @@ def analyse(
     feed_title: str | None,
     language: str | None,
     classifier: Shared[Classifier],
+    near: NearDupRule,
 ) -> Analysed | ExtractFailed:
     """Extract, fingerprint and classify one page. Pure: runs in a worker process."""
     article = extract_page(body, content_type, url, feed_content)
@@ -42,5 +42,4 @@ def analyse(
     verdict = classifier.get().classify(
         article.title or feed_title, article.text, article.language or language
     )
-    hashes = tuple(paragraph_hashes(article.text))
-    return Analysed(article, text_hash(article.text), hashes, verdict)
+    return Analysed(article, near.fingerprint(article.text), verdict)

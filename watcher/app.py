@@ -19,8 +19,10 @@ __all__ = ["fetch_pass", "open_store"]
 
 
 def open_store(config: Config) -> Store:
-    """The database at head, and the corpus folder reconciled with it."""
-    store = Store(open_engine(config.storage.database_url))
+    """The database at head, its near-duplicate index keyed under the configured rule,
+    and the corpus folder reconciled with it."""
+    store = Store(open_engine(config.storage.database_url), config.dedup.rule())
+    store.ensure_near_index()
     sync_corpus(store, config.storage.corpus_dir, datetime.now(UTC))
     return store
 

@@ -28,11 +28,13 @@ from pydantic import (
 
 from watcher.errors import ConfigError
 from watcher.lexicon import Lexicon, build_lexicon
+from watcher.neardup import NearDupRule
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
     "ClassifyConfig",
     "Config",
+    "DedupConfig",
     "DigestConfig",
     "HttpConfig",
     "PartyConfig",
@@ -77,6 +79,19 @@ class HttpConfig(_Strict):
 
 class ClassifyConfig(_Strict):
     threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
+
+
+class DedupConfig(_Strict):
+    """Near-duplicate detection (watcher.neardup says what each number means)."""
+
+    shingle_words: Annotated[int, Field(ge=1, le=20)] = 5
+    bands: Annotated[int, Field(ge=1, le=64)] = 21
+    rows: Annotated[int, Field(ge=1, le=16)] = 3
+    min_containment: Annotated[float, Field(gt=0, le=1)] = 0.8
+    min_coverage: Annotated[float, Field(gt=0, le=1)] = 0.7
+
+    def rule(self) -> NearDupRule:
+        return NearDupRule(**self.model_dump())
 
 
 class DigestConfig(_Strict):
@@ -140,6 +155,7 @@ class Config(_Strict):
     storage: StorageConfig = StorageConfig()
     http: HttpConfig = HttpConfig()
     classify: ClassifyConfig = ClassifyConfig()
+    dedup: DedupConfig = DedupConfig()
     digest: DigestConfig = DigestConfig()
     smtp: SmtpConfig = SmtpConfig()
     sources: list[SourceConfig] = []

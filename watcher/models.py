@@ -14,16 +14,18 @@ databases and gives it back aware, also from SQLite, which keeps no zone).
   classifier and are never overwritten by it; ``Setting``: small named values.
 - ``Paragraph``: fingerprints of an item's long paragraphs, for copies whose furniture
   differs (a seed file with its masthead versus the same article extracted from the web).
+- ``Band``: an item's MinHash LSH keys (``watcher.neardup``): the near-duplicate index,
+  kept in the database so that no process holds it in memory or rebuilds it at start-up.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Entry", "Item", "Mark", "Paragraph", "Setting", "Source", "UrlAlias"]
+__all__ = ["Band", "Entry", "Item", "Mark", "Paragraph", "Setting", "Source", "UrlAlias"]
 
 
 class Source(SQLModel, table=True):
@@ -113,6 +115,13 @@ class Paragraph(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     hash: str = Field(max_length=16, index=True)
     item_id: int = Field(foreign_key="items.id", index=True)
+
+
+class Band(SQLModel, table=True):
+    __tablename__ = "minhash_bands"
+
+    key: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    item_id: int = Field(foreign_key="items.id", primary_key=True, index=True)
 
 
 class Mark(SQLModel, table=True):

@@ -12,7 +12,7 @@
     | fetch page                             -> Response | FetchError (retried later if transient)
     | analyse (worker process): extract, fingerprint, classify
                                              -> Analysed | ExtractFailed
-    | dedup (URLs, text hash, paragraphs)    -> new | duplicate of an item
+    | dedup (URLs, text hash, near-dup rule) -> new | duplicate of the first-seen item
     | store item; corpus file if relevant    -> outcome, counted in a SourceReport
 
 The feed's validators (ETag, Last-Modified, body hash) are stored only after its new
@@ -44,6 +44,7 @@ from watcher.errors import FetchError, FetchErrorKind
 from watcher.extract import ExtractFailed
 from watcher.feeds import FeedEntry, ParsedFeed, parse_feed
 from watcher.http import Fetcher, NotModified, Response
+from watcher.neardup import Fingerprint
 from watcher.store import NewEntry, NewItem, PendingEntry, SourceState, Store
 from watcher.workers import WorkerCrashed, WorkerPool
 
@@ -120,6 +121,7 @@ class Pipeline:
         self._fetcher = fetcher
         self._workers = workers
         self._shared_classifier = workers.share(classifier)
+        self._near = config.dedup.rule()
         self._clock = clock
         self._progress = progress or (lambda _name, _delta: None)
         self._corpus = Path(config.storage.corpus_dir)
@@ -306,6 +308,7 @@ class Pipeline:
                 job.title,
                 language,
                 self._shared_classifier,
+                self._near,
             )
         except WorkerCrashed as exc:
             return self._failed(source, job, "extract_error", f"worker died: {exc}", True)
@@ -344,17 +347,16 @@ class Pipeline:
         final = canonical_url(article.url)
         declared = trusted_canonical(article.declared_canonical, article.url)
         aliases = [u for u in dict.fromkeys([declared, final, link]) if u]
-        digest = analysed.text_hash
-        hashes = list(analysed.paragraph_hashes)
+        fingerprint = analysed.fingerprint
         original = None
         if declared and declared not in (final, link):
-            original, declared = self._check_declared(declared, digest, hashes)
+            original, declared = self._check_declared(declared, fingerprint)
             aliases = [u for u in dict.fromkeys([declared, final, link]) if u]
         if original is None:
             # The link was looked up when the entry was admitted: only a redirect's final
             # URL can be news here.
             urls = [u for u in dict.fromkeys([final, link]) if not (job.link_checked and u == link)]
-            original = self._store.find_original([url_hash(u) for u in urls], digest, hashes)
+            original = self._store.find_original([url_hash(u) for u in urls], fingerprint)
         if original is not None:
             self._store.record_duplicate(job.entry_id, original, aliases, article.url, now)
             return "duplicate", None
@@ -364,8 +366,9 @@ class Pipeline:
             aliases=tuple(aliases),
             title=article.title or job.title,
             text=article.text,
-            text_hash=digest,
-            paragraph_hashes=tuple(hashes),
+            text_hash=fingerprint.text_hash,
+            paragraph_hashes=fingerprint.paragraphs,
+            bands=fingerprint.bands,
             authors=article.authors or job.authors,
             published=job.published or article.published,
             fetched=now,
@@ -393,15 +396,13 @@ class Pipeline:
         return self._store.items_by_url([digest]).get(digest)
 
     def _check_declared(
-        self, declared: str, digest: str, hashes: list[str]
+        self, declared: str, fingerprint: Fingerprint
     ) -> tuple[int | None, str | None]:
         """A declared canonical already used by a different text is not believed."""
         candidate = self._known_item(declared)
         if candidate is None:
             return None, declared
-        if self._store.item_text_hash(candidate) == digest:
-            return candidate, declared
-        if self._store.item_by_paragraphs(hashes, only=candidate) is not None:
+        if self._store.is_copy_of(candidate, fingerprint):
             return candidate, declared
         log.info("canonical_ignored", extra={"url": declared, "reason": "shared by other texts"})
         return None, None

@@ -12,6 +12,7 @@ from watcher.store._corpus import CorpusMixin
 from watcher.store._entries import EntriesMixin
 from watcher.store._items import ItemsMixin
 from watcher.store._marks import MarksMixin
+from watcher.store._near import NearIndexMixin
 from watcher.store._rows import (
     MAX_ATTEMPTS,
     EntryIndex,
@@ -39,5 +40,6 @@ __all__ = [
 ]
 
 
-class Store(SourcesMixin, EntriesMixin, ItemsMixin, MarksMixin, CorpusMixin):
-    """The database, through plain values. Open with ``Store(open_engine(url))``."""
+class Store(SourcesMixin, EntriesMixin, ItemsMixin, NearIndexMixin, MarksMixin, CorpusMixin):
+    """The database, through plain values. Open with ``Store(open_engine(url))``, and
+    give it the configured near-duplicate rule (``Store(engine, config.dedup.rule())``)."""

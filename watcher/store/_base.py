@@ -10,15 +10,17 @@ from sqlalchemy import Connection, Engine, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from watcher.models import Item, Paragraph, UrlAlias
+from watcher.models import Band, Item, Paragraph, Setting, UrlAlias
+from watcher.neardup import NearDupRule
 from watcher.store._rows import (
     alias_rows,
 )
 
 
 class StoreBase:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, dedup: NearDupRule | None = None) -> None:
         self.engine = engine
+        self.dedup = dedup or NearDupRule()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -36,6 +38,10 @@ class StoreBase:
     def _add_paragraphs(self, session: Session, item_id: int, hashes: Sequence[str]) -> None:
         rows = [{"hash": digest, "item_id": item_id} for digest in dict.fromkeys(hashes)]
         self._insert_ignore(session, Paragraph, rows)
+
+    def _add_bands(self, session: Session | Connection, item_id: int, keys: Sequence[int]) -> None:
+        rows = [{"key": key, "item_id": item_id} for key in dict.fromkeys(keys)]
+        self._insert_ignore(session, Band, rows)
 
     def _add_aliases(self, session: Session, item_id: int, urls: Iterable[str]) -> None:
         self._insert_ignore(session, UrlAlias, alias_rows(item_id, urls))
@@ -61,3 +67,8 @@ class StoreBase:
         with self._session() as session:
             session.execute(update(model).where(model.id == row_id).values(**values))
             session.commit()
+
+    @staticmethod
+    def _setting(session: Session, name: str) -> str | None:
+        row = session.get(Setting, name)
+        return row.value if row is not None else None

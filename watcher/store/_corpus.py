@@ -85,11 +85,13 @@ class CorpusMixin(StoreBase):
             session.flush()
             assert row.id is not None
             self._add_paragraphs(session, row.id, hashes)
+            self._add_bands(session, row.id, self.dedup.band_keys(text))
             session.commit()
             return row.id
 
     def update_seed_text(self, item_id: int, text: str, hashes: Sequence[str]) -> None:
-        """A seed the user edited: new fingerprints, the old paragraph hashes kept too."""
+        """A seed the user edited: new fingerprints, the old ones kept too (the web may
+        still carry the text as it was)."""
         with self._session() as session:
             row = session.get_one(Item, item_id)
             row.text = text
@@ -97,6 +99,7 @@ class CorpusMixin(StoreBase):
             row.n_paragraphs = len(hashes)
             session.add(row)
             self._add_paragraphs(session, item_id, hashes)
+            self._add_bands(session, item_id, self.dedup.band_keys(text))
             session.commit()
 
     def set_file_missing(self, item_id: int, missing: bool) -> None:

@@ -1,4 +1,4 @@
-"""Items and dedup: one row per article, the URLs and paragraphs it is known by."""
+"""Items and dedup: one row per article, the URLs, paragraphs and LSH keys it is known by."""
 
 from __future__ import annotations
 
@@ -6,42 +6,66 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from watcher.models import Entry, Item, Paragraph, UrlAlias
+from watcher.models import Band, Entry, Item, Paragraph, UrlAlias
+from watcher.neardup import Fingerprint, Shingles
 from watcher.store._base import StoreBase
 from watcher.store._rows import (
     BOILERPLATE_ITEMS,
     ITEMS_TABLE,
+    NEAR_CANDIDATES,
     NewItem,
     alias_rows,
-    best_paragraph_match,
     done_values,
     item_values,
     paragraph_rows,
 )
 
+# Built once: a pass looks up every new article, and building a statement costs more
+# than SQLite takes to answer it.
+_BY_URL = select(UrlAlias.item_id).where(
+    col(UrlAlias.url_hash).in_(bindparam("urls", expanding=True))
+)
+_BY_TEXT = select(Item.id).where(Item.text_hash == bindparam("digest")).order_by(col(Item.id))
+_BY_BANDS = select(Band.item_id).where(col(Band.key).in_(bindparam("keys", expanding=True)))
+_BY_PARAGRAPHS = select(Paragraph.hash, Paragraph.item_id).where(
+    col(Paragraph.hash).in_(bindparam("hashes", expanding=True))
+)
+_TEXTS = (
+    select(Item.id, Item.text)
+    .where(col(Item.id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(Item.id))
+)
+
 
 class ItemsMixin(StoreBase):
-    def find_original(
-        self, url_hashes: Sequence[str], text_hash: str, paragraph_hashes: Sequence[str]
-    ) -> int | None:
-        """The item this article copies: by URL, else by exact text, else by paragraphs."""
+    def find_original(self, url_hashes: Sequence[str], fingerprint: Fingerprint) -> int | None:
+        """The item this article copies: by URL, else by exact text, else the first-seen
+        stored text that the near-duplicate rule calls the same article."""
         with self.engine.connect() as connection:
             found = None
             if url_hashes:
-                found = connection.execute(
-                    select(UrlAlias.item_id).where(col(UrlAlias.url_hash).in_(url_hashes))
-                ).scalar()
+                found = connection.execute(_BY_URL, {"urls": list(url_hashes)}).scalar()
             if found is None:
-                found = connection.execute(
-                    select(Item.id).where(Item.text_hash == text_hash).order_by(col(Item.id))
-                ).scalar()
+                found = connection.execute(_BY_TEXT, {"digest": fingerprint.text_hash}).scalar()
             if found is None:
-                found = self._by_paragraphs(connection, paragraph_hashes, None)
+                candidates = self._near_candidates(
+                    connection, fingerprint.paragraphs, fingerprint.bands
+                )
+                found = self._first_copy(connection, fingerprint.shingles, candidates)
             return found
+
+    def is_copy_of(self, item_id: int, fingerprint: Fingerprint) -> bool:
+        """Whether this text is the stored item's article (a declared canonical is
+        believed only then)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(Item.text_hash).where(col(Item.id) == item_id)).scalar()
+            if row == fingerprint.text_hash:
+                return True
+            return self._first_copy(connection, fingerprint.shingles, [item_id]) is not None
 
     def items_by_url(self, url_hashes: Sequence[str]) -> dict[str, int]:
         """Item ids by URL hash, for the hashes that are known."""
@@ -55,38 +79,39 @@ class ItemsMixin(StoreBase):
                 found.update({digest: item_id for digest, item_id in connection.execute(query)})
         return found
 
-    def item_by_paragraphs(self, hashes: Sequence[str], only: int | None = None) -> int | None:
-        """An item sharing most of the distinctive paragraphs, boilerplate ignored."""
-        with self.engine.connect() as connection:
-            return self._by_paragraphs(connection, hashes, only)
+    def _near_candidates(
+        self, connection: Connection, paragraph_hashes: Sequence[str], bands: Sequence[int]
+    ) -> list[int]:
+        """Stored items likely to tell the same article: those sharing LSH keys or
+        distinctive paragraphs with it, most shared first. A paragraph found in many
+        items is furniture (a disclaimer, a boilerplate sign-off) and proposes none."""
+        votes: dict[int, int] = {}
+        if bands:
+            for (item_id,) in connection.execute(_BY_BANDS, {"keys": list(dict.fromkeys(bands))}):
+                votes[item_id] = votes.get(item_id, 0) + 1
+        if paragraph_hashes:
+            spread: dict[str, set[int]] = {}
+            wanted = {"hashes": list(dict.fromkeys(paragraph_hashes))}
+            for digest, item_id in connection.execute(_BY_PARAGRAPHS, wanted):
+                spread.setdefault(digest, set()).add(item_id)
+            for items in spread.values():
+                if len(items) < BOILERPLATE_ITEMS:
+                    for item_id in items:
+                        votes[item_id] = votes.get(item_id, 0) + 1
+        ranked = sorted(votes, key=lambda item_id: (-votes[item_id], item_id))
+        return ranked[:NEAR_CANDIDATES]
 
-    def _by_paragraphs(
-        self, connection: Connection, hashes: Sequence[str], only: int | None
+    def _first_copy(
+        self, connection: Connection, shingles: Shingles, candidates: list[int]
     ) -> int | None:
-        if not hashes:
+        """The first-seen candidate whose text the rule calls the same article."""
+        if not candidates:
             return None
-        rows = connection.execute(
-            select(Paragraph.hash, Paragraph.item_id).where(col(Paragraph.hash).in_(hashes))
-        ).all()
-        spread: dict[str, set[int]] = {}
-        for digest, item_id in rows:
-            spread.setdefault(digest, set()).add(item_id)
-        content = {h for h, items in spread.items() if len(items) < BOILERPLATE_ITEMS}
-        shared: dict[int, int] = {}
-        for digest in content:
-            for item_id in spread[digest]:
-                if only is None or item_id == only:
-                    shared[item_id] = shared.get(item_id, 0) + 1
-        if not shared:
-            return None
-        sizes = {
-            item_id: count
-            for item_id, count in connection.execute(
-                select(Item.id, Item.n_paragraphs).where(col(Item.id).in_(list(shared)))
-            ).all()
-            if item_id is not None
-        }
-        return best_paragraph_match(shared, sizes, len(hashes))
+        rows = connection.execute(_TEXTS, {"ids": candidates})
+        for item_id, stored in rows:
+            if self.dedup.same_article(shingles, stored):
+                return int(item_id)
+        return None
 
     def add_item(self, item: NewItem) -> int:
         """Store an item that no entry brought (a test's, a benchmark's)."""
@@ -99,6 +124,7 @@ class ItemsMixin(StoreBase):
             insert(ITEMS_TABLE).values(values).returning(ITEMS_TABLE.c.id)
         ).scalar_one()
         self._insert_ignore(connection, Paragraph, paragraph_rows(item_id, item))
+        self._add_bands(connection, item_id, item.bands)
         self._insert_ignore(connection, UrlAlias, alias_rows(item_id, item.aliases))
         return item_id
 
@@ -158,7 +184,3 @@ class ItemsMixin(StoreBase):
         with self._session() as session:
             self._add_aliases(session, item_id, urls)
             session.commit()
-
-    def item_text_hash(self, item_id: int) -> str:
-        with self._session() as session:
-            return session.get_one(Item, item_id).text_hash

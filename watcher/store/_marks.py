@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from watcher.dedup import canonical_url, url_hash
 from watcher.models import Item, Mark, Setting, UrlAlias
@@ -92,8 +92,3 @@ class MarksMixin(StoreBase):
                 for item in items
                 if item.id is not None
             ]
-
-    @staticmethod
-    def _setting(session: Session, name: str) -> str | None:
-        row = session.get(Setting, name)
-        return row.value if row is not None else None

@@ -17,7 +17,7 @@ from watcher.models import Item, Source
 
 MAX_ATTEMPTS = 10  # transient failures, ~5 days of backoff, before an entry is given up
 BOILERPLATE_ITEMS = 3  # a paragraph found in this many items is furniture, not content
-MATCH_SHARE = 0.6  # share of the shorter article's paragraphs two copies must share
+NEAR_CANDIDATES = 12  # the most likely stored texts compared with a new one
 
 
 ITEMS_TABLE = SQLModel.metadata.tables["items"]
@@ -113,6 +113,7 @@ class NewItem:
     labels: tuple[str, ...]
     evidence: tuple[str, ...]
     final_url: str | None = None  # where the page was served from, for the entry
+    bands: tuple[int, ...] = ()  # near-duplicate index keys (watcher.neardup)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -121,17 +122,6 @@ def retry_delay(attempts: int) -> timedelta:
     if attempts <= 1:
         return timedelta(0)
     return min(timedelta(minutes=15 * 2 ** (attempts - 2)), timedelta(days=1))
-
-
-def best_paragraph_match(shared: dict[int, int], sizes: dict[int, int], ours: int) -> int | None:
-    best: tuple[float, int] | None = None
-    for item_id, count in shared.items():
-        smaller = min(ours, sizes.get(item_id, 0) or ours)
-        needed = 1 if smaller == 1 else 2
-        share = count / smaller if smaller else 0.0
-        if count >= needed and share >= MATCH_SHARE and (best is None or share > best[0]):
-            best = (share, item_id)
-    return best[1] if best else None
 
 
 def item_summary(row: Item) -> ItemSummary:
