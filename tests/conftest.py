@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from watcher.db import open_engine
-from watcher.store import Store
+from watcher.dedup import file_key
+from watcher.neardup import NearDupRule
+from watcher.store import NewItem, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WATCHER_SHARED", ROOT.parent / "shared"))
@@ -91,6 +94,32 @@ def store(database_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+def text_item(url: str, body: str, *, title: str | None = None, **changes: object) -> NewItem:
+    """An item as a pass would store it for this text (fingerprints included), relevant
+    unless ``changes`` say otherwise."""
+    fingerprint = NearDupRule().fingerprint(body)
+    values: dict[str, object] = {
+        "key": file_key(url),
+        "url": url,
+        "aliases": (url,),
+        "title": title,
+        "text": body,
+        "text_hash": fingerprint.text_hash,
+        "paragraph_hashes": fingerprint.paragraphs,
+        "bands": fingerprint.bands,
+        "authors": (),
+        "published": None,
+        "fetched": datetime(2026, 11, 22, 7, 0, tzinfo=UTC),
+        "language": "en",
+        "source_name": "S",
+        "relevant": True,
+        "score": 0.9,
+        "labels": (),
+        "evidence": (),
+    }
+    return NewItem(**{**values, **changes})  # type: ignore[arg-type]
 
 
 def query(database_url: str, sql: str) -> list[tuple[object, ...]]:

@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import ROOT, run_watcher
 from watcher.config import load_config
 from watcher.errors import ConfigError
+from watcher.neardup import NearDupRule
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -29,6 +30,7 @@ def test_default_config_loads_with_every_contract_key() -> None:
         2.0,
     )
     assert config.classify.threshold == 0.5
+    assert config.dedup.rule() == NearDupRule(), "the shipped values are the defaults"
     assert config.digest.timezone == "Asia/Seoul"
     assert config.sources
     assert all(s.url.scheme == "https" and s.homepage for s in config.sources)
@@ -41,6 +43,8 @@ def test_default_config_loads_with_every_contract_key() -> None:
         ("[http]\ntimeout = -1\n", "http.timeout"),
         ("[http]\nallowed_networks = ['not-a-cidr']\n", "http.allowed_networks"),
         ("[classify]\nthreshold = 2\n", "classify.threshold"),
+        ("[dedup]\nmin_coverage = 1.5\n", "dedup.min_coverage"),
+        ("[dedup]\nbands = 0\n", "dedup.bands"),
         ("[smtp]\nstarttls = true\nimplicit_tls = true\n", "cannot both be true"),
         ("[[sources]]\nname = 'x'\nurl = 'ftp://x.example/feed'\n", "sources.0.url"),
         ("[[sources]]\nname = 'x'\n", "sources.0.url: Field required"),

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import text_item
 from watcher.corpus import FILE_NAME, highest_number, render, scan, sync_corpus, write_exclusive
-from watcher.store import NewItem, Store
+from watcher.store import Store
 
 NOW = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
 
@@ -80,57 +81,17 @@ def test_sync_writes_a_file_a_crash_left_unwritten(tmp_path: Path, store: Store)
     """Killed between allocating a number and writing: the next start writes the file."""
     folder = tmp_path / "corpus"
     text = "A paragraph long enough to count as one for the fingerprints here.\nSecond line."
-    item_id = store.add_item(
-        NewItem(
-            key="0123456789abcdef",
-            url="https://x.example/a",
-            aliases=("https://x.example/a",),
-            title="Title",
-            text=text,
-            text_hash="h",
-            paragraph_hashes=("p1",),
-            authors=(),
-            published=None,
-            fetched=NOW,
-            language="en",
-            source_name="S",
-            relevant=True,
-            score=0.9,
-            labels=("inter-korean",),
-            evidence=(),
-        )
-    )
-    _number, name = store.allocate_file(item_id, "0123456789abcdef", floor=-1)
-    assert name == "000_0123456789abcdef.txt"
+    item = text_item("https://x.example/a", text, title="Title", labels=("inter-korean",))
+    item_id = store.add_item(item)
+    _number, name = store.allocate_file(item_id, item.key, floor=-1)
+    assert name == f"000_{item.key}.txt"
     sync_corpus(store, folder, NOW)
     assert (folder / name).read_text() == "Title\n" + text + "\n"
     assert [r["file"] for r in _manifest(folder)] == [name]
 
 
 def test_file_numbers_are_unique_under_the_database_key(store: Store) -> None:
-    ids = [
-        store.add_item(
-            NewItem(
-                key=f"{i:016x}",
-                url=f"https://x.example/{i}",
-                aliases=(f"https://x.example/{i}",),
-                title=None,
-                text=f"text {i}",
-                text_hash=f"h{i}",
-                paragraph_hashes=(),
-                authors=(),
-                published=None,
-                fetched=NOW,
-                language=None,
-                source_name="S",
-                relevant=True,
-                score=1.0,
-                labels=(),
-                evidence=(),
-            )
-        )
-        for i in range(5)
-    ]
+    ids = [store.add_item(text_item(f"https://x.example/{i}", f"text {i}")) for i in range(5)]
     numbers = [
         store.allocate_file(item_id, f"{n:016x}", floor=9)[0] for n, item_id in enumerate(ids)
     ]

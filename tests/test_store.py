@@ -9,12 +9,11 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from tests.conftest import scalar
+from tests.conftest import scalar, text_item
 from watcher.config import SourceConfig
 from watcher.db import current_revision, head_revision, open_engine, upgrade
-from watcher.dedup import file_key
 from watcher.neardup import NearDupRule
-from watcher.store import MAX_ATTEMPTS, EntryStatus, NewEntry, NewItem, Store, retry_delay
+from watcher.store import MAX_ATTEMPTS, EntryStatus, NewEntry, Store, retry_delay
 
 NOW = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
 
@@ -123,29 +122,6 @@ def test_a_database_made_at_the_first_revision_upgrades_with_its_data(tmp_path: 
         store.close()
 
 
-def _item(rule: NearDupRule, url: str, body: str) -> NewItem:
-    fingerprint = rule.fingerprint(body)
-    return NewItem(
-        key=file_key(url),
-        url=url,
-        aliases=(url,),
-        title=None,
-        text=body,
-        text_hash=fingerprint.text_hash,
-        paragraph_hashes=fingerprint.paragraphs,
-        bands=fingerprint.bands,
-        authors=(),
-        published=None,
-        fetched=NOW,
-        language="en",
-        source_name="S",
-        relevant=True,
-        score=0.9,
-        labels=(),
-        evidence=(),
-    )
-
-
 def _story(seed: int, words: int = 300) -> str:
     """A text of its own: ``seed`` picks the words, so two seeds share almost none."""
     rng = random.Random(seed)
@@ -156,9 +132,9 @@ def _story(seed: int, words: int = 300) -> str:
 
 def test_a_near_copy_is_found_and_the_first_seen_item_wins(store: Store) -> None:
     story = _story(1)
-    first = store.add_item(_item(store.dedup, "https://a.example/1", story))
-    store.add_item(_item(store.dedup, "https://b.example/2", _story(2)))
-    store.add_item(_item(store.dedup, "https://c.example/3", story + "\nA later copy's note."))
+    first = store.add_item(text_item("https://a.example/1", story))
+    store.add_item(text_item("https://b.example/2", _story(2)))
+    store.add_item(text_item("https://c.example/3", story + "\nA later copy's note."))
     copy = "Republished with permission.\n" + story.replace("w1 ", "w2 ", 3)
     assert store.find_original([], store.dedup.fingerprint(copy)) == first
     assert store.find_original([], store.dedup.fingerprint(_story(3))) is None
@@ -169,10 +145,7 @@ def test_the_index_is_rekeyed_when_its_parameters_change(database_url: str) -> N
     try:
         store = Store(engine)
         assert store.ensure_near_index() == 0, "an empty database has nothing to key"
-        ids = [
-            store.add_item(_item(store.dedup, f"https://a.example/{i}", _story(i)))
-            for i in range(3)
-        ]
+        ids = [store.add_item(text_item(f"https://a.example/{i}", _story(i))) for i in range(3)]
         assert store.ensure_near_index() == 0, "keys made under the same rule stand"
 
         other = Store(engine, NearDupRule(bands=8, rows=4))

@@ -113,12 +113,17 @@ class CorpusMixin(StoreBase):
                 .where(col(Item.file_missing).is_(False))
                 .order_by(col(Item.file_number))
             ).all()
-            copies: dict[int, list[str]] = {}
+            # Each copy's URL once, in the order found; a link that leads to the item's
+            # own URL (its AMP page, a tracking variant) is not another copy.
+            copies: dict[int, dict[str, None]] = {}
             for item_id, link, final_url in session.exec(
                 select(Entry.item_id, Entry.link, Entry.final_url)
                 .where(col(Entry.duplicate).is_(True))
                 .order_by(col(Entry.id))
             ).all():
                 if item_id is not None:
-                    copies.setdefault(item_id, []).append(canonical_url(final_url or link))
-            return [manifest_row(item, copies.get(item.id or 0, [])) for item in items]
+                    copies.setdefault(item_id, {})[canonical_url(final_url or link)] = None
+            return [
+                manifest_row(item, [u for u in copies.get(item.id or 0, {}) if u != item.url])
+                for item in items
+            ]
