@@ -11,7 +11,7 @@ import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,6 +29,7 @@ from pydantic import (
 from watcher.errors import ConfigError
 from watcher.lexicon import Lexicon, build_lexicon
 from watcher.neardup import NearDupRule
+from watcher.schedule import Bounds
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -38,6 +39,7 @@ __all__ = [
     "DigestConfig",
     "HttpConfig",
     "PartyConfig",
+    "ScheduleConfig",
     "SmtpConfig",
     "SourceConfig",
     "StorageConfig",
@@ -79,6 +81,28 @@ class HttpConfig(_Strict):
 
 class ClassifyConfig(_Strict):
     threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
+
+
+class ScheduleConfig(_Strict):
+    """How the daemon paces its polls (watcher.schedule says how they are used)."""
+
+    shortest_minutes: Annotated[int, Field(ge=1)] = 15
+    longest_minutes: Annotated[int, Field(ge=1)] = 1440
+    max_backoff_hours: Annotated[float, Field(gt=0)] = 24.0
+    check_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0  # how often due sources are sought
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScheduleConfig:
+        if self.shortest_minutes > self.longest_minutes:
+            raise ValueError("shortest_minutes is longer than longest_minutes")
+        return self
+
+    def bounds(self) -> Bounds:
+        return Bounds(
+            shortest=timedelta(minutes=self.shortest_minutes),
+            longest=timedelta(minutes=self.longest_minutes),
+            backoff_cap=timedelta(hours=self.max_backoff_hours),
+        )
 
 
 class DedupConfig(_Strict):
@@ -156,6 +180,7 @@ class Config(_Strict):
     http: HttpConfig = HttpConfig()
     classify: ClassifyConfig = ClassifyConfig()
     dedup: DedupConfig = DedupConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
     digest: DigestConfig = DigestConfig()
     smtp: SmtpConfig = SmtpConfig()
     sources: list[SourceConfig] = []

@@ -46,6 +46,7 @@ class ParsedFeed:
     ill_formed: bool
     problem: str | None  # why feedparser flagged it, when it did
     skipped: tuple[str, ...]  # entries without a usable link, described for the report
+    ttl_minutes: int | None = None  # RSS <ttl>: how long the publisher says to wait
 
 
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
@@ -69,7 +70,13 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         ill_formed=bool(parsed.get("bozo")),
         problem=problem,
         skipped=tuple(skipped),
+        ttl_minutes=_ttl(parsed.feed.get("ttl")),
     )
+
+
+def _ttl(value: object) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
 
 
 def _is_json(body: bytes, content_type: str | None) -> bool:

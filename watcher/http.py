@@ -37,6 +37,7 @@ __all__ = [
     "NotModified",
     "Response",
     "classify_error",
+    "fresh_for",
     "parse_retry_after",
 ]
 
@@ -56,6 +57,7 @@ class Response:
     last_modified: str | None
     body: bytes
     fetched_at: datetime
+    fresh_for: float | None = None  # seconds the server says the body stays fresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,7 @@ class NotModified:
 
     url: str
     fetched_at: datetime
+    fresh_for: float | None = None
 
 
 class AddressPolicy:
@@ -241,7 +244,7 @@ class Fetcher:
             if response.status_code in _REDIRECTS and "location" in response.headers:
                 return str(response.url.join(response.headers["location"]))
             if response.status_code == 304:
-                return NotModified(url, _now())
+                return NotModified(url, _now(), fresh_for(response.headers, _now()))
             body = await self._read_capped(url, response)
             _raise_for_status(url, response, body, self._pacer)
             return Response(
@@ -253,6 +256,7 @@ class Fetcher:
                 last_modified=response.headers.get("last-modified"),
                 body=body,
                 fetched_at=_now(),
+                fresh_for=fresh_for(response.headers, _now()),
             )
 
     async def _read_capped(self, url: str, response: httpx.Response) -> bytes:
@@ -298,6 +302,25 @@ def _raise_for_status(url: str, response: httpx.Response, body: bytes, pacer: _H
         # either may lift, so it is retried rather than written off like a 404.
         raise FetchError(url, "blocked", detail)
     raise FetchError(url, "http_4xx", detail)
+
+
+def fresh_for(headers: httpx.Headers, now: datetime) -> float | None:
+    """Seconds a response stays fresh: Cache-Control max-age (s-maxage for shared
+    caches is not ours), else Expires; None when the server says nothing usable."""
+    for directive in headers.get("cache-control", "").split(","):
+        name, _, value = directive.strip().partition("=")
+        if name.lower() == "max-age" and value.strip().strip('"').isdigit():
+            return float(value.strip().strip('"'))
+    expires = headers.get("expires")
+    if expires:
+        try:
+            when = email.utils.parsedate_to_datetime(expires)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - now).total_seconds())
+    return None
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -43,6 +43,9 @@ class Source(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     consecutive_failures: int = 0
     next_poll_at: datetime | None = None
+    interval_seconds: int | None = None  # the adapted interval (watcher.schedule)
+    last_new_at: datetime | None = None  # the last poll that brought a new entry
+    polls_without_new: int = 0  # successful polls since then: many mean a stale feed
 
 
 class Item(SQLModel, table=True):

@@ -45,6 +45,7 @@ from watcher.extract import ExtractFailed
 from watcher.feeds import FeedEntry, ParsedFeed, parse_feed
 from watcher.http import Fetcher, NotModified, Response
 from watcher.neardup import Fingerprint
+from watcher.schedule import PollOutcome, plan
 from watcher.store import NewEntry, NewItem, PendingEntry, SourceState, Store
 from watcher.workers import WorkerCrashed, WorkerPool
 
@@ -144,22 +145,47 @@ class Pipeline:
     async def poll_source(self, source: SourceConfig, state: SourceState) -> SourceReport:
         """Poll one feed and process its entries. Never raises: failures are reported."""
         report = SourceReport(source.name, source.feed_url)
+        jobs: list[_Job] = []
+        outcome = PollOutcome(failed=True)
         try:
-            jobs = await self._read_feed(source, state, report)
+            jobs, hint = await self._read_feed(source, state, report)
+            outcome = PollOutcome(failed=False, new_entries=report.new, server_hint=hint)
         except FetchError as exc:
             self._source_failed(state, report, exc)
-            jobs = []
+            wait = timedelta(seconds=exc.retry_after) if exc.retry_after else None
+            outcome = PollOutcome(failed=True, retry_after=wait)
         except Exception as exc:
             # A bug or a library's surprise must not stop the other sources; the source
             # is recorded as failed (and so retried), with the cause in the log.
             log.exception("source_crashed", extra={"source": source.name})
             detail = f"unexpected {type(exc).__name__}: {exc}"
             self._source_failed(state, report, FetchError(source.feed_url, "parse_error", detail))
-            jobs = []
+        self._reschedule(source, state, outcome)
         retries = self._store.due_retries(state.id, self._clock(), (job.entry_id for job in jobs))
         jobs += [_job_from_pending(pending) for pending in retries]
         await self._run_jobs(source.name, source.language, jobs, report)
         return report
+
+    def _reschedule(self, source: SourceConfig, state: SourceState, outcome: PollOutcome) -> None:
+        now = self._clock()
+        stored = state.interval_seconds
+        planned = plan(
+            source.feed_url,
+            now,
+            configured=timedelta(minutes=source.interval_minutes),
+            stored=timedelta(seconds=stored) if stored else None,
+            failures_before=state.consecutive_failures,
+            outcome=outcome,
+            bounds=self._config.schedule.bounds(),
+        )
+        self._store.reschedule(
+            state.id,
+            next_poll_at=planned.next_poll_at,
+            interval_seconds=int(planned.interval.total_seconds()),
+            failed=outcome.failed,
+            new_entries=outcome.new_entries,
+            now=now,
+        )
 
     def _source_failed(self, state: SourceState, report: SourceReport, error: FetchError) -> None:
         self._store.record_poll_failure(state.id, error, self._clock())
@@ -181,19 +207,23 @@ class Pipeline:
 
     async def _read_feed(
         self, source: SourceConfig, state: SourceState, report: SourceReport
-    ) -> list[_Job]:
+    ) -> tuple[list[_Job], timedelta | None]:
+        """The new entries' jobs, and how long the server asks us to wait."""
         result = await self._fetcher.get(
             source.feed_url, etag=state.etag, last_modified=state.last_modified, accept=_FEED_ACCEPT
         )
+        fresh = timedelta(seconds=result.fresh_for) if result.fresh_for else None
         if isinstance(result, NotModified):
             self._store.record_poll_success(state.id, self._clock())
-            return []
+            return [], fresh
         body_hash = hashlib.sha256(result.body).hexdigest()
         if body_hash == state.body_hash:
             # Some servers send no validators; an identical body needs no parsing.
             self._store.record_poll_success(state.id, self._clock())
-            return []
+            return [], fresh
         parsed = _parse_or_raise(result)
+        if parsed.ttl_minutes:
+            fresh = max(fresh or timedelta(0), timedelta(minutes=parsed.ttl_minutes))
         report.seen = len(parsed.entries)
         report.warnings += _feed_warnings(parsed)
         first_poll = state.last_success_at is None
@@ -205,7 +235,7 @@ class Pipeline:
             last_modified=result.last_modified,
             body_hash=body_hash,
         )
-        return jobs
+        return jobs, fresh
 
     def _admit(
         self,

@@ -32,6 +32,14 @@ class SourceState:
     last_modified: str | None
     body_hash: str | None
     last_success_at: datetime | None
+    last_polled_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    interval_seconds: int | None = None
+    consecutive_failures: int = 0
+    last_error_kind: str | None = None
+    last_error: str | None = None
+    last_new_at: datetime | None = None
+    polls_without_new: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +253,14 @@ def source_state(row: Source) -> SourceState:
         last_modified=row.last_modified,
         body_hash=row.body_hash,
         last_success_at=row.last_success_at,
+        last_polled_at=row.last_polled_at,
+        next_poll_at=row.next_poll_at,
+        interval_seconds=row.interval_seconds,
+        consecutive_failures=row.consecutive_failures,
+        last_error_kind=row.last_error_kind,
+        last_error=row.last_error,
+        last_new_at=row.last_new_at,
+        polls_without_new=row.polls_without_new,
     )
 
 

@@ -85,6 +85,33 @@ class SourcesMixin(StoreBase):
             )
             session.commit()
 
-    def all_sources(self) -> list[Source]:
+    def reschedule(
+        self,
+        source_id: int,
+        *,
+        next_poll_at: datetime,
+        interval_seconds: int,
+        failed: bool,
+        new_entries: int,
+        now: datetime,
+    ) -> None:
+        """The source's next poll, its adapted interval, and how long it has been quiet."""
+        values: dict[str, Any] = {
+            "next_poll_at": next_poll_at,
+            "interval_seconds": interval_seconds,
+        }
+        if not failed and new_entries:
+            values.update(last_new_at=now, polls_without_new=0)
+        elif not failed:
+            values.update(polls_without_new=Source.polls_without_new + 1)
         with self._session() as session:
-            return list(session.exec(select(Source).order_by(col(Source.name))).all())
+            session.execute(update(Source).where(col(Source.id) == source_id).values(**values))
+            session.commit()
+
+    def source_states(self, feed_urls: Sequence[str] | None = None) -> list[SourceState]:
+        """Every source's state (or these sources'), by name."""
+        with self._session() as session:
+            query = select(Source).order_by(col(Source.name))
+            if feed_urls is not None:
+                query = query.where(col(Source.feed_url).in_(list(feed_urls)))
+            return [source_state(row) for row in session.exec(query).all()]

@@ -1,0 +1,114 @@
+"""When a source is polled next. Pure functions of its state and ``now``.
+
+- Each source has an interval of its own. It starts at the source's
+  ``interval_minutes`` and adapts: a poll that brought new entries shortens it by a
+  quarter, a poll with none lengthens it by a quarter, within the configured bounds,
+  so a busy wire is read often and a quarterly journal is not asked every hour.
+- The server may ask for less: a feed's ``<ttl>``, ``Cache-Control: max-age`` or
+  ``Expires`` put the next poll no sooner than they say (up to the longest interval:
+  a year-long max-age must not silence a source).
+- Failures back off: the interval doubles with each consecutive failure, up to a cap
+  (a day by default), and never comes sooner than ``Retry-After``. A failing source is
+  never dropped: it is tried again at the cap for as long as it fails.
+- Jitter: up to a tenth of the interval, fixed per source (a hash of its URL), so that
+  sources configured alike do not all fire at once, and keep their spread over restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+__all__ = ["Bounds", "Plan", "PollOutcome", "is_due", "next_interval", "next_poll_at", "plan"]
+
+_FASTER = 0.75
+_SLOWER = 1.25
+_JITTER = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    shortest: timedelta
+    longest: timedelta
+    backoff_cap: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """What one poll of a source came to, as far as its schedule cares."""
+
+    failed: bool
+    new_entries: int = 0
+    server_hint: timedelta | None = None  # <ttl>, max-age, Expires: no sooner than this
+    retry_after: timedelta | None = None  # the server's Retry-After on a failure
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    next_poll_at: datetime
+    interval: timedelta  # the adapted interval, stored for the next poll
+
+
+def plan(
+    feed_url: str,
+    now: datetime,
+    *,
+    configured: timedelta,
+    stored: timedelta | None,
+    failures_before: int,
+    outcome: PollOutcome,
+    bounds: Bounds,
+) -> Plan:
+    """After a poll: the source's adapted interval and when to poll it next.
+
+    ``stored`` is the interval adapted so far (None before the first poll: the
+    configured one); ``failures_before`` the consecutive failures before this poll."""
+    current = _clamp(stored or configured, bounds.shortest, bounds.longest)
+    interval = next_interval(current, outcome, bounds)
+    failures = failures_before + 1 if outcome.failed else 0
+    return Plan(next_poll_at(feed_url, now, interval, failures, outcome, bounds), interval)
+
+
+def is_due(next_poll: datetime | None, now: datetime) -> bool:
+    """Never polled, or its time has come."""
+    return next_poll is None or next_poll <= now
+
+
+def next_interval(current: timedelta, outcome: PollOutcome, bounds: Bounds) -> timedelta:
+    """The source's adapted interval after a successful poll (unchanged by a failure:
+    the backoff is applied on top of it, and forgotten at the next success)."""
+    if outcome.failed:
+        return current
+    factor = _FASTER if outcome.new_entries else _SLOWER
+    return _clamp(current * factor, bounds.shortest, bounds.longest)
+
+
+def next_poll_at(
+    feed_url: str,
+    now: datetime,
+    interval: timedelta,
+    failures: int,
+    outcome: PollOutcome,
+    bounds: Bounds,
+) -> datetime:
+    """When to poll next, given the interval now in effect and the consecutive failures
+    (this poll's included)."""
+    if outcome.failed:
+        doublings = min(max(0, failures - 1), 30)  # past 30 any interval is over the cap
+        wait = min(interval * (1 << doublings), bounds.backoff_cap)
+        wait = max(wait, outcome.retry_after or timedelta(0))
+    else:
+        hint = min(outcome.server_hint, bounds.longest) if outcome.server_hint else timedelta(0)
+        wait = max(interval, hint)
+    return now + wait + _jitter(feed_url, wait)
+
+
+def _jitter(feed_url: str, wait: timedelta) -> timedelta:
+    digest = hashlib.sha256(feed_url.encode("utf-8")).digest()
+    fraction = int.from_bytes(digest[:4], "big") / 2**32
+    return wait * (_JITTER * fraction)
+
+
+def _clamp(value: timedelta, low: timedelta, high: timedelta) -> timedelta:
+    return max(low, min(high, value))
