@@ -155,8 +155,10 @@ def write_config(
     sources: list[dict[str, object]],
     http: dict[str, object] | None = None,
     storage: dict[str, object] | None = None,
+    tables: dict[str, dict[str, object]] | None = None,
 ) -> Path:
-    """A configuration for tests: loopback allowed, no politeness delay, short deadlines."""
+    """A configuration for tests: loopback allowed, no politeness delay, short deadlines;
+    ``tables`` adds others (``{"schedule": {...}}``)."""
     tables: dict[str, dict[str, object]] = {
         "storage": {"database_url": database_url, "corpus_dir": corpus, **(storage or {})},
         "http": {
@@ -166,6 +168,7 @@ def write_config(
             "deadline": 10,
             **(http or {}),
         },
+        **(tables or {}),
     }
     lines: list[str] = []
     for table, values in tables.items():

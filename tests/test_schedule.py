@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from watcher.schedule import Bounds, PollOutcome, is_due, plan
+from watcher.schedule import Bounds, PollOutcome, health, is_due, plan
 
 NOW = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -102,3 +102,22 @@ def test_jitter_is_fixed_per_source_and_differs_between_sources() -> None:
     }
     assert first == again
     assert len(others) == 20, "sources configured alike do not fire together"
+
+
+def test_health_says_never_polled_failing_stale_or_ok() -> None:
+    def state(**changes: object) -> str:
+        values: dict[str, object] = {
+            "polled": True,
+            "failures": 0,
+            "error_kind": None,
+            "polls_without_new": 0,
+            "stale_after": 20,
+        }
+        return health(**{**values, **changes})  # type: ignore[arg-type]
+
+    assert state(polled=False) == "never polled"
+    assert state() == "ok"
+    assert state(failures=3, error_kind="http_5xx") == "failing (http_5xx, 3 in a row)"
+    assert state(polls_without_new=20).startswith("stale (20 polls")
+    assert state(polls_without_new=19) == "ok"
+    assert state(failures=1, error_kind="dns", polls_without_new=50).startswith("failing")

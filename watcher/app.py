@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from watcher.classify import KeywordClassifier
@@ -10,12 +10,13 @@ from watcher.config import Config, SourceConfig
 from watcher.corpus import sync_corpus
 from watcher.db import open_engine
 from watcher.http import Fetcher
+from watcher.lock import pass_lock
 from watcher.marks import examples
 from watcher.pipeline import PassReport, Pipeline, Progress
 from watcher.store import Store
 from watcher.workers import WorkerPool
 
-__all__ = ["fetch_pass", "open_store"]
+__all__ = ["fetch_pass", "make_classifier", "open_store"]
 
 
 def open_store(config: Config) -> Store:
@@ -34,23 +35,32 @@ async def fetch_pass(
     *,
     progress: Progress | None = None,
     workers: int | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> PassReport:
     """One pass, from opening the database to the manifest written.
 
     The worker pool starts first, so its processes warm up while the database is
-    migrated and the corpus folder scanned. Raises StoreError if the database is unusable.
+    migrated and the corpus folder scanned. The pass holds the corpus folder's lock
+    (``on_wait`` is called if another pass has it). Raises StoreError if the database
+    is unusable.
     """
     pool = WorkerPool(workers)
     try:
-        store = open_store(config)
-        try:
-            async with Fetcher(config.http) as fetcher:
-                classifier = KeywordClassifier(
-                    config.classify.threshold, examples=examples(store), lexicon=config.lexicon()
-                )
-                pipeline = Pipeline(config, store, fetcher, pool, classifier, progress=progress)
-                return await pipeline.run(sources, urls)
-        finally:
-            store.close()
+        async with pass_lock(config.storage.corpus_dir, on_wait):
+            store = open_store(config)
+            try:
+                async with Fetcher(config.http) as fetcher:
+                    classifier = make_classifier(config, store)
+                    pipeline = Pipeline(config, store, fetcher, pool, classifier, progress=progress)
+                    return await pipeline.run(sources, urls)
+            finally:
+                store.close()
     finally:
         pool.close()
+
+
+def make_classifier(config: Config, store: Store) -> KeywordClassifier:
+    """The configured classifier, taught by the user's marks as they are now."""
+    return KeywordClassifier(
+        config.classify.threshold, examples=examples(store), lexicon=config.lexicon()
+    )

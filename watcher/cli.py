@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from watcher.app import fetch_pass, open_store
+from watcher.app import fetch_pass, make_classifier, open_store
 from watcher.classify import KeywordClassifier
 from watcher.classify_io import InputError, read_inputs, verdict_json
 from watcher.config import (
@@ -29,11 +29,14 @@ from watcher.config import (
     config_path_from_env,
     load_config,
 )
+from watcher.daemon import Daemon
+from watcher.db import open_engine
 from watcher.errors import ConfigError, StoreError
 from watcher.logs import configure_logging
-from watcher.marks import examples, mark_item
+from watcher.marks import mark_item
 from watcher.pipeline import PassReport
 from watcher.reclassify import reclassify
+from watcher.schedule import health
 from watcher.store import Store
 
 app = typer.Typer(
@@ -99,6 +102,23 @@ def fetch(
 
 
 @app.command()
+def run(ctx: typer.Context) -> None:
+    """Run as a daemon: poll every source on its own schedule until SIGTERM or SIGINT.
+
+    SIGHUP re-reads the configuration."""
+    state: _State = ctx.obj
+    config = _load(ctx)
+    configure_logging(logging.INFO)  # a service says what it does
+    try:
+        asyncio.run(Daemon(state.config_path, config).run())
+    except StoreError as exc:
+        _err.print(f"watcher: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        _corpus_error(config, exc)
+
+
+@app.command()
 def classify(
     ctx: typer.Context,
     paths: Annotated[
@@ -123,6 +143,50 @@ def classify(
             verdict = classifier.classify(item.title, item.text, item.language)
             print(verdict_json(item.id, verdict), flush=False)  # machine output: no rich
     raise typer.Exit(1 if failed else 0)
+
+
+sources_app = typer.Typer(help="The configured sources and their state.")
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("list")
+def sources_list(ctx: typer.Context) -> None:
+    """Every configured source: its state, failures, last success and next poll."""
+    config = _load(ctx)
+    store = _open_database(config)
+    try:
+        states = {s.feed_url: s for s in store.source_states([s.feed_url for s in config.sources])}
+    finally:
+        store.close()
+    table = Table(title="watcher sources", title_justify="left")
+    for column in ("source", "state", "last success", "next poll", "interval", "last error"):
+        table.add_column(column)
+    for source in config.sources:
+        state = states.get(source.feed_url)
+        if state is None:
+            table.add_row(source.name, "never polled", "", "", "", "")
+            continue
+        status = health(
+            polled=state.last_polled_at is not None,
+            failures=state.consecutive_failures,
+            error_kind=state.last_error_kind,
+            polls_without_new=state.polls_without_new,
+            stale_after=config.schedule.stale_after_polls,
+        )
+        interval = state.interval_seconds or source.interval_minutes * 60
+        table.add_row(
+            source.name,
+            status,
+            _when(state.last_success_at),
+            _when(state.next_poll_at),
+            f"{interval // 60} min",
+            (state.last_error or "") if state.consecutive_failures else "",
+        )
+    _out.print(table)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
 items_app = typer.Typer(help="The stored articles: list them, correct their verdicts.")
@@ -188,9 +252,7 @@ def items_reclassify(ctx: typer.Context) -> None:
     """Re-score every stored article with the current configuration, model and marks."""
     config = _load(ctx)
     store = _open_store(config)
-    classifier = KeywordClassifier(
-        config.classify.threshold, examples=examples(store), lexicon=config.lexicon()
-    )
+    classifier = make_classifier(config, store)
     try:
         report = reclassify(
             store,
@@ -209,6 +271,16 @@ def items_reclassify(ctx: typer.Context) -> None:
     )
     for name in report.filed:
         _out.print(f"filed {name}", markup=False)
+
+
+def _open_database(config: Config) -> Store:
+    """The database alone, for commands that only read it (the corpus folder is left to
+    the writers, which hold its lock)."""
+    try:
+        return Store(open_engine(config.storage.database_url), config.dedup.rule())
+    except StoreError as exc:
+        _err.print(f"watcher: {exc}", markup=False)
+        raise typer.Exit(2) from None
 
 
 def _open_store(config: Config) -> Store:
@@ -254,8 +326,15 @@ def _select(config: Config, names: list[str], have_urls: bool) -> list[SourceCon
 
 
 def _run_with_progress(config: Config, sources: list[SourceConfig], urls: list[str]) -> PassReport:
+    def waiting() -> None:
+        _err.print(
+            f"watcher: another pass is writing to {config.storage.corpus_dir} "
+            "(watcher run, or another fetch); waiting for it to finish",
+            markup=False,
+        )
+
     if not _err.is_terminal:
-        return asyncio.run(fetch_pass(config, sources, urls))
+        return asyncio.run(fetch_pass(config, sources, urls, on_wait=waiting))
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -271,7 +350,7 @@ def _run_with_progress(config: Config, sources: list[SourceConfig], urls: list[s
             else:
                 bar.advance(task)
 
-        return asyncio.run(fetch_pass(config, sources, urls, progress=progress))
+        return asyncio.run(fetch_pass(config, sources, urls, progress=progress, on_wait=waiting))
 
 
 def _print_report(report: PassReport) -> None:

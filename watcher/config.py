@@ -90,6 +90,7 @@ class ScheduleConfig(_Strict):
     longest_minutes: Annotated[int, Field(ge=1)] = 1440
     max_backoff_hours: Annotated[float, Field(gt=0)] = 24.0
     check_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0  # how often due sources are sought
+    stale_after_polls: Annotated[int, Field(ge=1)] = 20  # answering, yet nothing new this often
 
     @model_validator(mode="after")
     def _ordered(self) -> ScheduleConfig:

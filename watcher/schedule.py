@@ -20,7 +20,16 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-__all__ = ["Bounds", "Plan", "PollOutcome", "is_due", "next_interval", "next_poll_at", "plan"]
+__all__ = [
+    "Bounds",
+    "Plan",
+    "PollOutcome",
+    "health",
+    "is_due",
+    "next_interval",
+    "next_poll_at",
+    "plan",
+]
 
 _FASTER = 0.75
 _SLOWER = 1.25
@@ -112,3 +121,24 @@ def _jitter(feed_url: str, wait: timedelta) -> timedelta:
 
 def _clamp(value: timedelta, low: timedelta, high: timedelta) -> timedelta:
     return max(low, min(high, value))
+
+
+def health(
+    *,
+    polled: bool,
+    failures: int,
+    error_kind: str | None,
+    polls_without_new: int,
+    stale_after: int,
+) -> str:
+    """One word (and its reason) for a source's state, as lists and the digest show it.
+
+    A dead feed often still answers 200: a source that answers but has brought nothing
+    new for ``stale_after`` polls is *stale*, which a failure count would never show."""
+    if not polled:
+        return "never polled"
+    if failures:
+        return f"failing ({error_kind or 'error'}, {failures} in a row)"
+    if polls_without_new >= stale_after:
+        return f"stale ({polls_without_new} polls, nothing new)"
+    return "ok"

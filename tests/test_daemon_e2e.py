@@ -1,0 +1,212 @@
+"""``watcher run`` as a user runs it: a real process, a real server, real signals."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
+
+from tests.conftest import query, run_watcher, shared_path, write_config
+from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
+from watcher.lock import LOCK_NAME
+
+ARTICLES = ["eco20-2020-06-20-liaison-office", "pen0-2024-12-04-north-korean-troops-in-russia"]
+FAST = {"schedule": {"check_seconds": 0.2}}
+DEADLINE = 60.0  # catches a hang; nothing here should take more than a few seconds
+
+
+def _feed(site: Site, path: str, article_ids: list[str]) -> str:
+    shared_path("eval", "relevance", "articles.jsonl")  # or skip, saying why
+    articles = relevance_articles(article_ids)
+    items = []
+    for article_id in article_ids:
+        article = articles[article_id]
+        paragraphs = [line for line in article["text"].splitlines() if line.strip()]
+        page = article_html(article["title"], paragraphs).encode()
+        link = site.add_page(Page(f"{path}/{article_id}", page))
+        items.append(FeedItem(link, article["title"], guid=article_id, published=recent()))
+    return site.add_feed(f"{path}.xml", rss(items))
+
+
+@contextmanager
+def _daemon(config: Path) -> Iterator[subprocess.Popen[str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env["WATCHER_CONFIG"] = str(config)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {DEADLINE:g} s: {what}")
+        time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen[str]) -> tuple[int, list[dict[str, object]]]:
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=DEADLINE)
+    events = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    return process.returncode, events
+
+
+def _new_files(corpus: Path) -> list[Path]:
+    return [p for p in corpus.glob("*.txt") if int(p.name[:3]) >= 5]
+
+
+def test_run_polls_on_schedule_files_and_stops_cleanly(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    site = Site(threaded_server)
+    feed = _feed(site, "/think-tank", ARTICLES)
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "Think tank", "url": feed, "interval_minutes": 60}],
+        tables=FAST,
+    )
+    with _daemon(config) as daemon:
+        _wait_for(lambda: len(_new_files(seed_corpus)) == 2, "both articles filed")
+        time.sleep(1.0)  # five more ticks: the source is not due again for an hour
+        code, events = _stop(daemon)
+
+    assert code == 0
+    names = [event["event"] for event in events]
+    assert "daemon_started" in names
+    assert names[-1] == "daemon_stopped"
+    assert site.requests_to("/think-tank.xml") == ["/think-tank.xml"], "polled once"
+    ((next_poll, interval),) = query(
+        database_url, "SELECT next_poll_at, interval_seconds FROM sources"
+    )
+    assert interval == 45 * 60, "new entries shortened the hour by a quarter"
+    assert _aware(next_poll) > datetime.now(UTC)
+    manifest = (seed_corpus / "manifest.jsonl").read_text(encoding="utf-8")
+    assert all(p.name in manifest for p in _new_files(seed_corpus))
+
+
+def test_a_failing_source_backs_off_and_the_others_go_on(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    site = Site(threaded_server)
+    threaded_server.expect_request("/broken.xml").respond_with_response(Response(status=500))
+    good = _feed(site, "/good", ARTICLES[:1])
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "Broken", "url": site.url("/broken.xml")}, {"name": "Good", "url": good}],
+        tables=FAST,
+    )
+    with _daemon(config) as daemon:
+        _wait_for(lambda: len(_new_files(seed_corpus)) == 1, "the good source's article filed")
+        time.sleep(1.0)
+        code, events = _stop(daemon)
+
+    assert code == 0
+    assert site.requests_to("/broken.xml") == ["/broken.xml"], "not retried at every tick"
+    row = query(
+        database_url,
+        "SELECT consecutive_failures, last_error_kind, next_poll_at FROM sources"
+        " WHERE name = 'Broken'",
+    )
+    assert row[0][:2] == (1, "http_5xx")
+    assert _aware(row[0][2]) > datetime.now(UTC)
+    listed = run_watcher("sources", "list", config=config)
+    assert listed.returncode == 0, listed.stderr
+    assert "http_5xx" in listed.stdout
+    assert "Broken" in listed.stdout
+    assert any(e["event"] == "source_failed" and e.get("source") == "Broken" for e in events)
+
+
+def test_sighup_reloads_the_sources_and_keeps_the_old_ones_when_the_file_is_bad(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    site = Site(threaded_server)
+    first = _feed(site, "/first", ARTICLES[:1])
+    second = _feed(site, "/second", ARTICLES[1:])
+    path = tmp_path / "w.toml"
+
+    def configure(*feeds: str) -> None:
+        sources = [{"name": f"S{i}", "url": url} for i, url in enumerate(feeds)]
+        write_config(
+            path, database_url=database_url, corpus=seed_corpus, sources=sources, tables=FAST
+        )
+
+    configure(first)
+    with _daemon(path) as daemon:
+        _wait_for(lambda: len(_new_files(seed_corpus)) == 1, "the first source polled")
+        configure(first, second)
+        daemon.send_signal(signal.SIGHUP)
+        _wait_for(lambda: len(_new_files(seed_corpus)) == 2, "the added source polled")
+        path.write_text("[storage\n", encoding="utf-8")
+        daemon.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert daemon.poll() is None, "a bad file does not stop the daemon"
+        code, events = _stop(daemon)
+
+    assert code == 0
+    names = [event["event"] for event in events]
+    assert names.count("config_reloaded") == 1
+    assert names.count("config_reload_failed") == 1
+
+
+def test_fetch_waits_while_another_pass_holds_the_corpus(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """One writer at a time: ``watcher fetch`` says it waits, then runs its pass."""
+    site = Site(threaded_server)
+    feed = _feed(site, "/feed", ARTICLES[:1])
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "S", "url": feed}],
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env["WATCHER_CONFIG"] = str(config)
+    with (seed_corpus / LOCK_NAME).open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        fetch = subprocess.Popen(
+            [sys.executable, "-m", "watcher", "fetch"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        time.sleep(3.0)  # time to start and find the lock held
+        assert fetch.poll() is None, "fetch did not wait"
+        assert site.requests_to("/feed") == [], "nothing fetched while the lock is held"
+        fcntl.flock(held, fcntl.LOCK_UN)
+    _out, err = fetch.communicate(timeout=DEADLINE)
+    assert fetch.returncode == 0, err
+    assert "waiting for it to finish" in err
+    assert len(_new_files(seed_corpus)) == 1
+
+
+def _aware(value: object) -> datetime:
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
