@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -40,22 +41,26 @@ def _feed(site: Site, path: str, article_ids: list[str]) -> str:
 
 
 @contextmanager
-def _daemon(config: Path) -> Iterator[subprocess.Popen[str]]:
+def _daemon(config: Path, *, killed: bool = False) -> Iterator[subprocess.Popen[str]]:
+    """``watcher run`` in the background. ``killed``: in a session of its own (so the
+    test can kill it with its workers) and with its output discarded."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
     env["WATCHER_CONFIG"] = str(config)
+    output = subprocess.DEVNULL if killed else subprocess.PIPE
     process = subprocess.Popen(
         [sys.executable, "-m", "watcher", "run"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=output,
+        stderr=output,
         text=True,
         env=env,
+        start_new_session=killed,
     )
     try:
         yield process
     finally:
         if process.poll() is None:
             process.kill()
-            process.wait()
+        process.communicate(timeout=DEADLINE)
 
 
 def _wait_for(condition: Callable[[], bool], what: str) -> None:
@@ -205,6 +210,89 @@ def test_fetch_waits_while_another_pass_holds_the_corpus(
     assert fetch.returncode == 0, err
     assert "waiting for it to finish" in err
     assert len(_new_files(seed_corpus)) == 1
+
+
+KILLED = [
+    "pen0-2024-12-04-north-korean-troops-in-russia",
+    "baram-028_0002783531",
+    "aif-2018-01-38",
+    "eco20-2020-06-20-liaison-office",
+    "eco25-2025-12-20-017",
+    "kcna-2024-10-13-1605",
+    "kcna-2024-09-16-1078",  # labelled irrelevant: recorded, never filed
+    "kcna-2024-07-29-169",  # labelled irrelevant
+]
+
+
+def test_killed_twenty_times_at_random_points_it_loses_and_doubles_nothing(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """SIGKILL to the whole daemon (workers included) at random moments of start-up and
+    of a pass, twenty times; then one clean run. Every entry ends done, once; every
+    article is one row; every corpus file has its row and its manifest line."""
+    shared_path("eval", "relevance", "articles.jsonl")
+    site = Site(threaded_server)
+    articles = relevance_articles(KILLED)
+    rng = random.Random(20261122)
+    items = []
+    for number, article_id in enumerate(KILLED):
+        article = articles[article_id]
+        paragraphs = [line for line in article["text"].splitlines() if line.strip()]
+        body = article_html(article["title"], paragraphs).encode()
+        pause = rng.uniform(0.1, 0.6)  # spreads the pass over the kill window
+
+        def slow(_request: object, body: bytes = body, pause: float = pause) -> Response:
+            time.sleep(pause)
+            return Response(body, content_type="text/html; charset=utf-8")
+
+        threaded_server.expect_request(f"/k/{number}").respond_with_handler(slow)
+        items.append(FeedItem(site.url(f"/k/{number}"), article["title"], guid=article_id))
+    for item in items:
+        item.published = recent()
+    feed = site.add_feed("/feed.xml", rss(items))
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "K", "url": feed}],
+        http={"concurrency": 2},
+        tables=FAST,
+    )
+    for _ in range(20):
+        with _daemon(config, killed=True) as daemon:
+            time.sleep(rng.uniform(0.2, 2.5))
+            os.killpg(daemon.pid, signal.SIGKILL)
+            daemon.wait(timeout=DEADLINE)
+
+    interrupted = len(site.requests_to("/k/"))
+    assert interrupted >= 1, "the kills reached a pass, not only start-ups"
+    with _daemon(config) as daemon:
+        _wait_for(
+            lambda: _states(database_url) == {"done"},
+            "every entry done after the restarts",
+        )
+        code, _events = _stop(daemon)
+
+    assert code == 0
+    entries = query(database_url, "SELECT entry_key, outcome, item_id FROM entries")
+    assert sorted(key for key, _o, _i in entries) == sorted(KILLED), "each entry once"
+    items_rows = query(database_url, "SELECT id, url, file, relevant FROM items WHERE NOT is_seed")
+    urls = [url for _id, url, _file, _rel in items_rows]
+    assert len(urls) == len(set(urls)) == len(KILLED), "each article once"
+    files = {p.name for p in _new_files(seed_corpus)}
+    filed_rows = {file for _id, _url, file, _rel in items_rows if file}
+    assert files == filed_rows, "a file for every filed row, a row for every file"
+    assert len(files) >= 5, "the relevant articles were filed"
+    manifest = [
+        json.loads(line)["file"]
+        for line in (seed_corpus / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert sorted(manifest) == sorted(files | {p.name for p in seed_corpus.glob("00[0-4]_*")})
+    assert not list(seed_corpus.glob(".tmp-*")), "no temporary file left behind"
+
+
+def _states(database_url: str) -> set[object]:
+    return {state for (state,) in query(database_url, "SELECT DISTINCT state FROM entries")}
 
 
 def _aware(value: object) -> datetime:

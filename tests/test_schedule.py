@@ -121,3 +121,9 @@ def test_health_says_never_polled_failing_stale_or_ok() -> None:
     assert state(polls_without_new=20).startswith("stale (20 polls")
     assert state(polls_without_new=19) == "ok"
     assert state(failures=1, error_kind="dns", polls_without_new=50).startswith("failing")
+
+
+def test_entries_waiting_for_their_try_make_a_source_due_before_its_poll() -> None:
+    later = NOW + HOUR
+    assert not is_due(later, NOW)
+    assert is_due(later, NOW, entries_due=True)

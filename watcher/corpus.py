@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 FILE_NAME = re.compile(r"^(\d{3,})_([0-9a-f]{16})\.txt$")
 MANIFEST = "manifest.jsonl"
+_TEMPORARY = ".tmp-"  # prefix of files being written; a killed writer may leave one
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,7 @@ def write_exclusive(folder: Path, name: str, content: str) -> None:
     """Create ``folder/name`` with ``content``; FileExistsError if it exists already
     (and only then: a corpus path that is not a folder raises NotADirectoryError)."""
     _ensure_folder(folder)
-    fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".txt", dir=folder)
+    fd, temporary = tempfile.mkstemp(prefix=_TEMPORARY, suffix=".txt", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(content)
@@ -99,7 +100,7 @@ def write_exclusive(folder: Path, name: str, content: str) -> None:
 
 def write_manifest(folder: Path, rows: list[dict[str, Any]]) -> None:
     _ensure_folder(folder)
-    fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".jsonl", dir=folder)
+    fd, temporary = tempfile.mkstemp(prefix=_TEMPORARY, suffix=".jsonl", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             for row in rows:
@@ -127,9 +128,13 @@ def sync_corpus(store: Store, folder: Path, now: datetime) -> None:
     New files (the seeds, or files the user added) are fingerprinted so that an article
     found again counts as known; edited files are re-fingerprinted; deleted files leave
     the manifest but stay known; files that a crash kept from being written are written;
-    the manifest is regenerated.
+    the manifest is regenerated. Temporary files a killed writer left are removed
+    (the caller holds the folder's pass lock: no writer is running).
     """
     _ensure_folder(folder)
+    for leftover in folder.glob(f"{_TEMPORARY}*"):
+        leftover.unlink(missing_ok=True)
+        log.info("corpus_temporary_removed", extra={"file": leftover.name})
     known = store.corpus_files()
     on_disk = scan(folder)
     for corpus_file in on_disk:

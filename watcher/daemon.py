@@ -118,10 +118,12 @@ class Daemon:
     async def _run_pass(self, store: Store, pool: WorkerPool, config: Config) -> PassReport | None:
         now = self._clock()
         states = {s.feed_url: s for s in store.source_states([s.feed_url for s in config.sources])}
+        waiting = store.sources_with_due_entries(now)
         due = [
             source
             for source in config.sources
-            if source.feed_url not in states or is_due(states[source.feed_url].next_poll_at, now)
+            if (state := states.get(source.feed_url)) is None
+            or is_due(state.next_poll_at, now, entries_due=state.id in waiting)
         ]
         if not due:
             return None

@@ -79,9 +79,10 @@ def plan(
     return Plan(next_poll_at(feed_url, now, interval, failures, outcome, bounds), interval)
 
 
-def is_due(next_poll: datetime | None, now: datetime) -> bool:
-    """Never polled, or its time has come."""
-    return next_poll is None or next_poll <= now
+def is_due(next_poll: datetime | None, now: datetime, *, entries_due: bool = False) -> bool:
+    """Never polled, or its time has come, or entries of it wait for their (re)try: a
+    pass cut short by a crash resumes at the next start, not at the feed's next poll."""
+    return next_poll is None or next_poll <= now or entries_due
 
 
 def next_interval(current: timedelta, outcome: PollOutcome, bounds: Bounds) -> timedelta:

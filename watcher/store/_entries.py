@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from sqlalchemy import or_
 from sqlmodel import col, select
 
 from watcher.models import Entry
@@ -81,6 +82,18 @@ class EntriesMixin(StoreBase):
             and row.id not in skip
             and (row.next_try is None or row.next_try <= now)
         ]
+
+    def sources_with_due_entries(self, now: datetime) -> set[int]:
+        """Sources that have entries pending, or failed and due for another try."""
+        with self._session() as session:
+            rows = session.exec(
+                select(Entry.source_id)
+                .where(col(Entry.state).in_(("pending", "failed")))
+                .where(col(Entry.permanent).is_(False))
+                .where(or_(col(Entry.next_try).is_(None), col(Entry.next_try) <= now))
+                .distinct()
+            ).all()
+        return set(rows)
 
     def mark_entry_failed(
         self, entry_id: int, kind: str, detail: str, *, transient: bool, now: datetime
