@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
-__all__ = ["rss", "serve"]
+__all__ = ["free_port", "rss", "serve", "wait_for_port"]
 
 
 @contextmanager
@@ -24,7 +24,7 @@ def serve(build: Callable[[str], dict[str, bytes]]) -> Iterator[str]:
     ``http.server`` is threaded and speaks HTTP/1.1 here, keeping connections alive as
     the sites watcher polls do."""
     with tempfile.TemporaryDirectory() as root:
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         for path, body in build(base).items():
             target = Path(root) / path.lstrip("/")
@@ -38,7 +38,7 @@ def serve(build: Callable[[str], dict[str, bytes]]) -> Iterator[str]:
             stderr=subprocess.DEVNULL,
         )
         try:
-            _wait_for(port)
+            wait_for_port(port)
             yield base
         finally:
             server.terminate()
@@ -57,13 +57,13 @@ def rss(links: list[tuple[str, str]]) -> bytes:
     return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-def _wait_for(port: int) -> None:
+def wait_for_port(port: int) -> None:
     for _ in range(100):
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:

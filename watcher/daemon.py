@@ -57,6 +57,11 @@ class Daemon:
         self._pass: asyncio.Task[PassReport | None] | None = None
         self._passes = 0
 
+    @property
+    def passes(self) -> int:
+        """Passes completed since start."""
+        return self._passes
+
     async def run(self) -> None:
         """Serve until SIGTERM or SIGINT. Raises StoreError or OSError (corpus folder)
         only at start-up; after that, a failing pass is logged and the next one runs."""
@@ -108,12 +113,11 @@ class Daemon:
         log.info("config_reloaded", extra={"sources": len(config.sources)})
 
     async def _tick(self, store: Store, pool: WorkerPool) -> None:
-        """Poll the sources that are due; one pass at a time."""
+        """Start a pass over the sources that are due, unless one is running: one pass
+        at a time, and the job itself returns at once (a long pass is no missed tick)."""
         if self._stopping.is_set() or (self._pass is not None and not self._pass.done()):
             return
         self._pass = asyncio.create_task(self._run_pass(store, pool, self._config))
-        with contextlib.suppress(asyncio.CancelledError):  # stopping: see _abandon_pass
-            await asyncio.shield(self._pass)
 
     async def _run_pass(self, store: Store, pool: WorkerPool, config: Config) -> PassReport | None:
         now = self._clock()
