@@ -45,6 +45,8 @@ def test_default_config_loads_with_every_contract_key() -> None:
         ("[classify]\nthreshold = 2\n", "classify.threshold"),
         ("[dedup]\nmin_coverage = 1.5\n", "dedup.min_coverage"),
         ("[dedup]\nbands = 0\n", "dedup.bands"),
+        ("[daemon]\nlisten = 'nowhere'\n", "daemon.listen"),
+        ("[schedule]\nshortest_minutes = 90\nlongest_minutes = 60\n", "shortest_minutes is"),
         ("[smtp]\nstarttls = true\nimplicit_tls = true\n", "cannot both be true"),
         ("[[sources]]\nname = 'x'\nurl = 'ftp://x.example/feed'\n", "sources.0.url"),
         ("[[sources]]\nname = 'x'\n", "sources.0.url: Field required"),

@@ -7,14 +7,17 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
@@ -111,6 +114,55 @@ def test_run_polls_on_schedule_files_and_stops_cleanly(
     assert _aware(next_poll) > datetime.now(UTC)
     manifest = (seed_corpus / "manifest.jsonl").read_text(encoding="utf-8")
     assert all(p.name in manifest for p in _new_files(seed_corpus))
+
+
+def test_health_and_metrics_are_served_when_configured(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    site = Site(threaded_server)
+    feed = _feed(site, "/think-tank", ARTICLES[:1])
+    threaded_server.expect_request("/broken.xml").respond_with_response(Response(status=503))
+    port = _free_port()
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "Good", "url": feed}, {"name": "Bad", "url": site.url("/broken.xml")}],
+        tables={**FAST, "daemon": {"listen": f"127.0.0.1:{port}"}},
+    )
+    base = f"http://127.0.0.1:{port}"
+    with _daemon(config) as daemon:
+        _wait_for(lambda: len(_new_files(seed_corpus)) == 1, "the article filed")
+        _wait_for(lambda: _get(f"{base}/healthz") is not None, "the endpoint answers")
+        _wait_for(lambda: '"passes": 1' in str(_get(f"{base}/healthz")), "a pass counted")
+        health = httpx.get(f"{base}/healthz")
+        metrics = httpx.get(f"{base}/metrics").text
+        missing = httpx.get(f"{base}/nothing")
+        code, _events = _stop(daemon)
+
+    assert code == 0
+    assert health.status_code == 200
+    assert health.json()["scheduler"] == "alive"
+    assert health.json()["database"] == "ok"
+    assert health.json()["last_pass"]
+    assert "watcher_passes_total 1" in metrics
+    assert 'watcher_polls_total{outcome="ok"} 1' in metrics
+    assert 'watcher_source_errors_total{kind="http_5xx"} 1' in metrics
+    assert 'watcher_articles_total{outcome="filed"} 1' in metrics
+    assert missing.status_code == 404
+
+
+def _get(url: str) -> str | None:
+    try:
+        return httpx.get(url, timeout=5).text
+    except httpx.TransportError:
+        return None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def test_a_failing_source_backs_off_and_the_others_go_on(
@@ -210,6 +262,59 @@ def test_fetch_waits_while_another_pass_holds_the_corpus(
     assert fetch.returncode == 0, err
     assert "waiting for it to finish" in err
     assert len(_new_files(seed_corpus)) == 1
+
+
+def test_sigterm_during_a_pass_exits_0_promptly_and_the_work_resumes(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """A page that takes a minute is in flight when SIGTERM comes: the daemon leaves it,
+    exits 0 within seconds, half-writes nothing, and the next pass files it."""
+    site = Site(threaded_server)
+    title, paragraphs = _article(ARTICLES[0])
+    body = article_html(title, paragraphs).encode()
+    requested, released = threading.Event(), threading.Event()
+
+    def page(_request: object) -> Response:
+        requested.set()
+        released.wait(timeout=60)
+        return Response(body, content_type="text/html; charset=utf-8")
+
+    threaded_server.expect_request("/slow/article").respond_with_handler(page)
+    item = FeedItem(site.url("/slow/article"), title, guid="slow", published=recent())
+    feed = site.add_feed("/slow.xml", rss([item]))
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "Slow", "url": feed}],
+        http={"deadline": 120, "timeout": 120},
+        tables=FAST,
+    )
+    with _daemon(config) as daemon:
+        _wait_for(requested.is_set, "the page requested")
+        stopped_at = time.monotonic()
+        try:
+            code, events = _stop(daemon)
+        finally:
+            released.set()
+        took = time.monotonic() - stopped_at
+
+    assert code == 0
+    assert took < DEADLINE / 2, f"took {took:.1f} s to stop"
+    assert "pass_abandoned" in [event["event"] for event in events]
+    assert _new_files(seed_corpus) == []
+    assert not list(seed_corpus.glob(".tmp-*"))
+    assert query(database_url, "SELECT state FROM entries") == [("pending",)]
+
+    result = run_watcher("fetch", config=config)
+    assert result.returncode == 0, result.stderr
+    assert len(_new_files(seed_corpus)) == 1, "the abandoned article is filed on the next pass"
+
+
+def _article(article_id: str) -> tuple[str, list[str]]:
+    shared_path("eval", "relevance", "articles.jsonl")
+    article = relevance_articles([article_id])[article_id]
+    return article["title"], [line for line in article["text"].splitlines() if line.strip()]
 
 
 KILLED = [

@@ -1,4 +1,5 @@
-"""The pure, CPU-bound stages composed for one page: extract, fingerprint, classify.
+"""The pure, CPU-bound stages, as the worker processes run them: a page extracted,
+fingerprinted and classified; a feed parsed.
 
 This is what the worker processes run. It imports only those stages, so a worker
 starts without the database, HTTP and scheduling code it never uses.
@@ -10,10 +11,11 @@ from dataclasses import dataclass
 
 from watcher.classify import Classifier, Verdict
 from watcher.extract import Article, ExtractFailed, extract_page
+from watcher.feeds import ParsedFeed, parse_feed
 from watcher.neardup import Fingerprint, NearDupRule
 from watcher.workers import Shared
 
-__all__ = ["Analysed", "analyse"]
+__all__ = ["Analysed", "analyse", "parse_feed_in_worker"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +45,8 @@ def analyse(
         article.title or feed_title, article.text, article.language or language
     )
     return Analysed(article, near.fingerprint(article.text), verdict)
+
+
+def parse_feed_in_worker(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+    """A feed's bytes parsed (feedparser is pure CPU work, like extraction)."""
+    return parse_feed(body, url=url, content_type=content_type)

@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "ClassifyConfig",
     "Config",
+    "DaemonConfig",
     "DedupConfig",
     "DigestConfig",
     "HttpConfig",
@@ -104,6 +105,21 @@ class ScheduleConfig(_Strict):
             longest=timedelta(minutes=self.longest_minutes),
             backoff_cap=timedelta(hours=self.max_backoff_hours),
         )
+
+
+class DaemonConfig(_Strict):
+    """``watcher run``'s service settings."""
+
+    listen: str = ""  # "host:port" for /healthz and /metrics; empty: off
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if value:
+            _host, colon, port = value.rpartition(":")
+            if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError("expected host:port, such as 127.0.0.1:9464")
+        return value
 
 
 class DedupConfig(_Strict):
@@ -182,6 +198,7 @@ class Config(_Strict):
     classify: ClassifyConfig = ClassifyConfig()
     dedup: DedupConfig = DedupConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    daemon: DaemonConfig = DaemonConfig()
     digest: DigestConfig = DigestConfig()
     smtp: SmtpConfig = SmtpConfig()
     sources: list[SourceConfig] = []

@@ -28,6 +28,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from watcher.app import make_classifier, open_store
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError
+from watcher.health import HealthServer, Metrics
 from watcher.http import Fetcher
 from watcher.lock import pass_lock
 from watcher.pipeline import PassReport, Pipeline
@@ -55,12 +56,12 @@ class Daemon:
         self._clock = clock
         self._stopping = asyncio.Event()
         self._pass: asyncio.Task[PassReport | None] | None = None
-        self._passes = 0
+        self.metrics = Metrics()
 
     @property
     def passes(self) -> int:
         """Passes completed since start."""
-        return self._passes
+        return self.metrics.passes
 
     async def run(self) -> None:
         """Serve until SIGTERM or SIGINT. Raises StoreError or OSError (corpus folder)
@@ -87,17 +88,21 @@ class Daemon:
                     misfire_grace_time=None,
                 )
                 scheduler.start()
+                health = HealthServer(self.metrics, lambda: scheduler.running, store.ping)
+                if self._config.daemon.listen:
+                    await health.start(self._config.daemon.listen)
                 log.info("daemon_started", extra={"sources": len(self._config.sources)})
                 await self._stopping.wait()
             finally:
                 scheduler.shutdown(wait=False)
                 await self._abandon_pass()
+                await health.close()
                 store.close()
         finally:
             pool.close()
             for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(number)
-        log.info("daemon_stopped", extra={"passes": self._passes})
+        log.info("daemon_stopped", extra={"passes": self.metrics.passes})
 
     def _stop(self, number: int) -> None:
         log.info("daemon_stopping", extra={"signal": signal.Signals(number).name})
@@ -142,7 +147,7 @@ class Daemon:
             # next tick tries again (nothing counts as done that was not committed).
             log.exception("pass_failed", extra={"sources": len(due)})
             return None
-        self._passes += 1
+        self.metrics.count(report, self._clock())
         log.info(
             "pass_finished",
             extra={

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from watcher.analyse import Analysed, analyse
+from watcher.analyse import Analysed, analyse, parse_feed_in_worker
 from watcher.classify import Classifier
 from watcher.config import Config, SourceConfig
 from watcher.corpus import highest_number, render, write_exclusive, write_manifest
@@ -42,7 +42,7 @@ from watcher.dedup import (
 )
 from watcher.errors import FetchError, FetchErrorKind
 from watcher.extract import ExtractFailed
-from watcher.feeds import FeedEntry, ParsedFeed, parse_feed
+from watcher.feeds import FeedEntry, ParsedFeed
 from watcher.http import Fetcher, NotModified, Response
 from watcher.neardup import Fingerprint
 from watcher.schedule import PollOutcome, plan
@@ -166,6 +166,16 @@ class Pipeline:
         await self._run_jobs(source.name, source.language, jobs, report)
         return report
 
+    async def _parse(self, response: Response) -> ParsedFeed:
+        """feedparser on a worker process: parsing is most of a feed poll's CPU, and a
+        pass over hundreds of feeds would otherwise parse them one at a time."""
+        try:
+            return await self._workers.run(
+                parse_feed_in_worker, response.body, response.final_url, response.content_type
+            )
+        except WorkerCrashed as exc:
+            raise FetchError(response.url, "parse_error", f"worker died: {exc}") from exc
+
     def _reschedule(self, source: SourceConfig, state: SourceState, outcome: PollOutcome) -> None:
         now = self._clock()
         stored = state.interval_seconds
@@ -221,7 +231,7 @@ class Pipeline:
             # Some servers send no validators; an identical body needs no parsing.
             self._store.record_poll_success(state.id, self._clock())
             return [], fresh
-        parsed = _parse_or_raise(result)
+        parsed = _check_parsed(result, await self._parse(result))
         if parsed.ttl_minutes:
             fresh = max(fresh or timedelta(0), timedelta(minutes=parsed.ttl_minutes))
         report.seen = len(parsed.entries)
@@ -469,8 +479,7 @@ class Pipeline:
         raise RuntimeError(f"could not find a free corpus file name for {item.url}")
 
 
-def _parse_or_raise(response: Response) -> ParsedFeed:
-    parsed = parse_feed(response.body, url=response.final_url, content_type=response.content_type)
+def _check_parsed(response: Response, parsed: ParsedFeed) -> ParsedFeed:
     if not parsed.entries and not parsed.version:
         kind: FetchErrorKind = "parse_error" if _looks_like_xml(response.body) else "not_a_feed"
         detail = parsed.problem or "no feed found in the response"

@@ -6,8 +6,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, update
+from sqlalchemy import Connection, Engine, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from watcher.models import Band, Item, Paragraph, Setting, UrlAlias
@@ -24,6 +25,15 @@ class StoreBase:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def ping(self) -> bool:
+        """Whether the database answers a trivial query now."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return False
+        return True
 
     @contextmanager
     def _session(self) -> Iterator[Session]:

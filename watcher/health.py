@@ -1,0 +1,137 @@
+"""The daemon's health endpoint: ``/healthz`` and ``/metrics`` (Prometheus text format).
+
+Off unless ``[daemon] listen`` names an address. Two read-only GET paths, served on the
+daemon's own event loop: a web framework would be a large dependency for them.
+
+- ``/healthz``: 200 when the scheduler is alive and the database answers, else 503;
+  a small JSON body says which, and when the last pass finished.
+- ``/metrics``: counters since start (passes, polls by outcome, source errors by kind,
+  articles by outcome) and the time of the last pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from watcher.pipeline import PassReport
+
+__all__ = ["HealthServer", "Metrics"]
+
+log = logging.getLogger(__name__)
+
+_READ_LIMIT = 8192  # a request line and headers; anything longer is not for us
+
+
+@dataclass
+class Metrics:
+    passes: int = 0
+    last_pass_at: datetime | None = None
+    polls: Counter[str] = field(default_factory=Counter)  # ok | failed
+    source_errors: Counter[str] = field(default_factory=Counter)  # by error kind
+    articles: Counter[str] = field(default_factory=Counter)  # new | relevant | filed | ...
+
+    def count(self, report: PassReport, finished: datetime) -> None:
+        self.passes += 1
+        self.last_pass_at = finished
+        for source in report.sources:
+            self.polls["failed" if source.failed else "ok"] += 1
+            if source.error_kind:
+                self.source_errors[source.error_kind] += 1
+            self.articles["new"] += source.new
+            self.articles["relevant"] += source.relevant
+            self.articles["filed"] += source.filed
+            self.articles["duplicate"] += source.duplicates
+            self.articles["failed"] += source.errors
+
+    def exposition(self) -> str:
+        lines = [
+            "# HELP watcher_passes_total Passes completed since start.",
+            "# TYPE watcher_passes_total counter",
+            f"watcher_passes_total {self.passes}",
+            "# HELP watcher_last_pass_timestamp_seconds When the last pass finished.",
+            "# TYPE watcher_last_pass_timestamp_seconds gauge",
+            f"watcher_last_pass_timestamp_seconds {self._last_pass_seconds()}",
+        ]
+        lines += _counter("watcher_polls_total", "Feed polls by outcome.", "outcome", self.polls)
+        lines += _counter(
+            "watcher_source_errors_total", "Failed polls by error kind.", "kind", self.source_errors
+        )
+        lines += _counter(
+            "watcher_articles_total", "Feed entries by outcome.", "outcome", self.articles
+        )
+        return "\n".join(lines) + "\n"
+
+    def _last_pass_seconds(self) -> float:
+        return self.last_pass_at.timestamp() if self.last_pass_at else 0.0
+
+
+def _counter(name: str, description: str, label: str, values: Counter[str]) -> list[str]:
+    lines = [f"# HELP {name} {description}", f"# TYPE {name} counter"]
+    lines += [f'{name}{{{label}="{key}"}} {value}' for key, value in sorted(values.items())]
+    return lines
+
+
+class HealthServer:
+    """``/healthz`` and ``/metrics`` on ``host:port``."""
+
+    def __init__(
+        self,
+        metrics: Metrics,
+        scheduler_alive: Callable[[], bool],
+        database_answers: Callable[[], bool],
+    ) -> None:
+        self._metrics = metrics
+        self._scheduler_alive = scheduler_alive
+        self._database_answers = database_answers
+        self._server: asyncio.Server | None = None
+
+    async def start(self, address: str) -> None:
+        host, _, port = address.rpartition(":")
+        self._server = await asyncio.start_server(self._answer, host or "127.0.0.1", int(port))
+        log.info("health_listening", extra={"address": address})
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+            method, path, *_rest = head[:_READ_LIMIT].decode("latin-1").split(" ", 2)
+            status, content_type, body = self._route(method, path.split("?", 1)[0])
+            writer.write(
+                f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            pass  # not a request we answer
+        finally:
+            writer.close()
+
+    def _route(self, method: str, path: str) -> tuple[str, str, bytes]:
+        if method != "GET":
+            return "405 Method Not Allowed", "text/plain", b"GET only\n"
+        if path == "/metrics":
+            body = self._metrics.exposition().encode()
+            return "200 OK", "text/plain; version=0.0.4", body
+        if path == "/healthz":
+            alive, database = self._scheduler_alive(), self._database_answers()
+            last = self._metrics.last_pass_at
+            report = {
+                "scheduler": "alive" if alive else "stopped",
+                "database": "ok" if database else "unreachable",
+                "last_pass": last.isoformat() if last else None,
+                "passes": self._metrics.passes,
+            }
+            status = "200 OK" if alive and database else "503 Service Unavailable"
+            return status, "application/json", (json.dumps(report) + "\n").encode()
+        return "404 Not Found", "text/plain", b"not found\n"
