@@ -6,7 +6,8 @@
 1. ``--feeds`` feeds (the real news feeds of ../shared/feeds/news, about 64 KiB and 40
    entries each, repeated under distinct URLs) served from 127.0.0.1 by a separate
    process that adds ``--latency`` seconds to every answer and honours ETag /
-   If-None-Match. ``per_host_delay = 0``. The entries are older than the sources'
+   If-None-Match, on 200 loopback addresses (feeds live on many hosts).
+   ``per_host_delay = 0``. The entries are older than the sources'
    ``max_age_days``, so a first poll records them without downloading a page: feeds only.
    - first poll: one ``watcher fetch`` pass, timed from start-up to the manifest written;
    - second poll: the same again, with nothing new: its time, and the requests the
@@ -39,6 +40,7 @@ from watcher.app import fetch_pass
 from watcher.config import load_config
 from watcher.daemon import Daemon
 
+_HOSTS = 200
 _SERVER = r"""
 import hashlib, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,7 +78,7 @@ class Handler(BaseHTTPRequestHandler):
 
 ThreadingHTTPServer.daemon_threads = True
 ThreadingHTTPServer.request_queue_size = 1024
-ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()  # every 127.x.y.z
 """
 
 
@@ -149,7 +151,10 @@ def _config(root: Path, base: str, feeds: int) -> Path:
         "check_seconds = 0.2",
     ]
     for number in range(feeds):
-        lines += ["[[sources]]", f'name = "feed {number}"', f'url = "{base}/f/{number}.xml"']
+        # Feeds live on many hosts, as real ones do: 200 loopback addresses stand for
+        # them, so per-host politeness applies as it would (8 at once per host here).
+        host = base.replace("127.0.0.1", f"127.0.0.{1 + number % _HOSTS}")
+        lines += ["[[sources]]", f'name = "feed {number}"', f'url = "{host}/f/{number}.xml"']
     path = root / f"watcher-{feeds}.toml"
     root.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -70,7 +70,7 @@ class HttpConfig(_Strict):
     allowed_networks: list[str] = []
     per_host_delay: Annotated[float, Field(ge=0)] = 2.0
     max_redirects: Annotated[int, Field(ge=0, le=30)] = 10
-    concurrency: Annotated[int, Field(ge=1, le=256)] = 16
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 64
 
     @field_validator("allowed_networks")
     @classmethod

@@ -46,7 +46,7 @@ from watcher.feeds import FeedEntry, ParsedFeed
 from watcher.http import Fetcher, NotModified, Response
 from watcher.neardup import Fingerprint
 from watcher.schedule import PollOutcome, plan
-from watcher.store import NewEntry, NewItem, PendingEntry, SourceState, Store
+from watcher.store import NewEntry, NewItem, PendingEntry, PollRecord, SourceState, Store
 from watcher.workers import WorkerCrashed, WorkerPool
 
 __all__ = ["MANUAL_SOURCE", "PassReport", "Pipeline", "SourceReport"]
@@ -102,6 +102,13 @@ class _Job:
     link_checked: bool = False  # its link was looked up among known articles already
 
 
+@dataclass(frozen=True, slots=True)
+class _FeedRead:
+    jobs: list[_Job]
+    hint: timedelta | None  # the server's <ttl>, max-age or Expires
+    validators: tuple[str | None, str | None, str] | None  # set when the feed was parsed
+
+
 Progress = Callable[[str, int], None]  # (source name, +pages queued or -1 when one is done)
 
 
@@ -145,22 +152,23 @@ class Pipeline:
     async def poll_source(self, source: SourceConfig, state: SourceState) -> SourceReport:
         """Poll one feed and process its entries. Never raises: failures are reported."""
         report = SourceReport(source.name, source.feed_url)
-        jobs: list[_Job] = []
-        outcome = PollOutcome(failed=True)
+        read = _FeedRead([], None, None)
+        error: FetchError | None = None
         try:
-            jobs, hint = await self._read_feed(source, state, report)
-            outcome = PollOutcome(failed=False, new_entries=report.new, server_hint=hint)
+            read = await self._read_feed(source, state, report)
         except FetchError as exc:
-            self._source_failed(state, report, exc)
-            wait = timedelta(seconds=exc.retry_after) if exc.retry_after else None
-            outcome = PollOutcome(failed=True, retry_after=wait)
+            error = exc
         except Exception as exc:
             # A bug or a library's surprise must not stop the other sources; the source
             # is recorded as failed (and so retried), with the cause in the log.
             log.exception("source_crashed", extra={"source": source.name})
             detail = f"unexpected {type(exc).__name__}: {exc}"
-            self._source_failed(state, report, FetchError(source.feed_url, "parse_error", detail))
-        self._reschedule(source, state, outcome)
+            error = FetchError(source.feed_url, "parse_error", detail)
+        if error is not None:
+            report.error, report.error_kind = str(error), error.kind
+            log.warning("source_failed", extra={"source": report.name, "error": str(error)})
+        self._record_poll(source, state, report, read, error)
+        jobs = read.jobs
         retries = self._store.due_retries(state.id, self._clock(), (job.entry_id for job in jobs))
         jobs += [_job_from_pending(pending) for pending in retries]
         await self._run_jobs(source.name, source.language, jobs, report)
@@ -176,7 +184,20 @@ class Pipeline:
         except WorkerCrashed as exc:
             raise FetchError(response.url, "parse_error", f"worker died: {exc}") from exc
 
-    def _reschedule(self, source: SourceConfig, state: SourceState, outcome: PollOutcome) -> None:
+    def _record_poll(
+        self,
+        source: SourceConfig,
+        state: SourceState,
+        report: SourceReport,
+        read: _FeedRead,
+        error: FetchError | None,
+    ) -> None:
+        """The poll's result and the source's next poll, in one write."""
+        if error is not None:
+            wait = timedelta(seconds=error.retry_after) if error.retry_after else None
+            outcome = PollOutcome(failed=True, retry_after=wait)
+        else:
+            outcome = PollOutcome(failed=False, new_entries=report.new, server_hint=read.hint)
         now = self._clock()
         stored = state.interval_seconds
         planned = plan(
@@ -188,19 +209,14 @@ class Pipeline:
             outcome=outcome,
             bounds=self._config.schedule.bounds(),
         )
-        self._store.reschedule(
-            state.id,
+        record = PollRecord(
             next_poll_at=planned.next_poll_at,
             interval_seconds=int(planned.interval.total_seconds()),
-            failed=outcome.failed,
-            new_entries=outcome.new_entries,
-            now=now,
+            new_entries=report.new,
+            error=error,
+            validators=read.validators,
         )
-
-    def _source_failed(self, state: SourceState, report: SourceReport, error: FetchError) -> None:
-        self._store.record_poll_failure(state.id, error, self._clock())
-        report.error, report.error_kind = str(error), error.kind
-        log.warning("source_failed", extra={"source": report.name, "error": str(error)})
+        self._store.record_poll(state.id, record, now)
 
     async def fetch_urls(self, urls: Sequence[str]) -> SourceReport:
         """Single article URLs given on the command line, as one pseudo-source."""
@@ -217,20 +233,18 @@ class Pipeline:
 
     async def _read_feed(
         self, source: SourceConfig, state: SourceState, report: SourceReport
-    ) -> tuple[list[_Job], timedelta | None]:
-        """The new entries' jobs, and how long the server asks us to wait."""
+    ) -> _FeedRead:
+        """The new entries, stored as pending; their jobs; what the server asks."""
         result = await self._fetcher.get(
             source.feed_url, etag=state.etag, last_modified=state.last_modified, accept=_FEED_ACCEPT
         )
         fresh = timedelta(seconds=result.fresh_for) if result.fresh_for else None
         if isinstance(result, NotModified):
-            self._store.record_poll_success(state.id, self._clock())
-            return [], fresh
+            return _FeedRead([], fresh, None)
         body_hash = hashlib.sha256(result.body).hexdigest()
         if body_hash == state.body_hash:
             # Some servers send no validators; an identical body needs no parsing.
-            self._store.record_poll_success(state.id, self._clock())
-            return [], fresh
+            return _FeedRead([], fresh, None)
         parsed = _check_parsed(result, await self._parse(result))
         if parsed.ttl_minutes:
             fresh = max(fresh or timedelta(0), timedelta(minutes=parsed.ttl_minutes))
@@ -238,14 +252,7 @@ class Pipeline:
         report.warnings += _feed_warnings(parsed)
         first_poll = state.last_success_at is None
         jobs = self._admit(state, list(parsed.entries), report, first_poll, source.max_age_days)
-        self._store.record_poll_success(
-            state.id,
-            self._clock(),
-            etag=result.etag,
-            last_modified=result.last_modified,
-            body_hash=body_hash,
-        )
-        return jobs, fresh
+        return _FeedRead(jobs, fresh, (result.etag, result.last_modified, body_hash))
 
     def _admit(
         self,

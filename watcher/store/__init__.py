@@ -21,6 +21,7 @@ from watcher.store._rows import (
     NewEntry,
     NewItem,
     PendingEntry,
+    PollRecord,
     SourceState,
     retry_delay,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "NewEntry",
     "NewItem",
     "PendingEntry",
+    "PollRecord",
     "SourceState",
     "Store",
     "retry_delay",

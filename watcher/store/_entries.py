@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import or_
-from sqlmodel import col, select
+from sqlalchemy import bindparam, or_
+from sqlalchemy import select as sa_select  # sqlmodel's types stop at four columns
+from sqlmodel import SQLModel, col, select
 
 from watcher.models import Entry
 from watcher.store._base import StoreBase
@@ -19,6 +20,17 @@ from watcher.store._rows import (
     entry_row,
     entry_status_of,
     retry_delay,
+)
+
+# Built once: it runs for every source of every pass.
+_ENTRIES = SQLModel.metadata.tables["entries"].c
+_DUE_RETRIES = (
+    sa_select(_ENTRIES.id, _ENTRIES.link, _ENTRIES.title, _ENTRIES.published, _ENTRIES.feed_content)
+    .where(_ENTRIES.source_id == bindparam("source_id"))
+    .where(col(Entry.state).in_(("pending", "failed")))
+    .where(col(Entry.permanent).is_(False))
+    .where(or_(col(Entry.next_try).is_(None), col(Entry.next_try) <= bindparam("now")))
+    .order_by(col(Entry.id))
 )
 
 
@@ -67,20 +79,14 @@ class EntriesMixin(StoreBase):
     def due_retries(
         self, source_id: int, now: datetime, exclude: Iterable[int]
     ) -> list[PendingEntry]:
+        """The source's entries waiting for their first try or their next one."""
         skip = set(exclude)
-        with self._session() as session:
-            rows = session.exec(
-                select(Entry)
-                .where(Entry.source_id == source_id)
-                .where(col(Entry.state).in_(("pending", "failed")))
-                .where(col(Entry.permanent).is_(False))
-            ).all()
+        with self.engine.connect() as connection:
+            rows = connection.execute(_DUE_RETRIES, {"source_id": source_id, "now": now}).all()
         return [
             PendingEntry(row.id, row.link, row.title, row.published, row.feed_content)
             for row in rows
-            if row.id is not None
-            and row.id not in skip
-            and (row.next_try is None or row.next_try <= now)
+            if row.id not in skip
         ]
 
     def sources_with_due_entries(self, now: datetime) -> set[int]:

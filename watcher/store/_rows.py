@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import SQLModel
 
 from watcher.dedup import URL_RULES_VERSION, url_hash
+from watcher.errors import FetchError
 from watcher.models import Item, Source
 
 MAX_ATTEMPTS = 10  # transient failures, ~5 days of backoff, before an entry is given up
@@ -40,6 +41,17 @@ class SourceState:
     last_error: str | None = None
     last_new_at: datetime | None = None
     polls_without_new: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PollRecord:
+    """One poll of a source, as the store records it."""
+
+    next_poll_at: datetime
+    interval_seconds: int
+    new_entries: int = 0
+    error: FetchError | None = None  # None: the poll succeeded
+    validators: tuple[str | None, str | None, str] | None = None  # ETag, Last-Modified, hash
 
 
 @dataclass(frozen=True, slots=True)
