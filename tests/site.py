@@ -92,6 +92,18 @@ class Site:
 
     server: HTTPServer
     pages: dict[str, Page] = field(default_factory=dict)
+    robots: str | None = None  # robots.txt; None: the site has none (404)
+
+    def __post_init__(self) -> None:
+        # Registered first and answered from the attribute, so a test may set rules
+        # after making the site. Without a handler the server would answer 500, which
+        # watcher rightly reads as "nothing may be fetched".
+        def robots(_request: Request) -> Response:
+            if self.robots is None:
+                return Response("not found", status=404)
+            return Response(self.robots, content_type="text/plain")
+
+        self.server.expect_request("/robots.txt").respond_with_handler(robots)
 
     def url(self, path: str) -> str:
         return self.server.url_for(path)

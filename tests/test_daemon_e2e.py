@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 from pytest_httpserver import HTTPServer
+from sqlalchemy import create_engine, inspect
 from werkzeug import Response
 
 from tests.conftest import query, run_watcher, shared_path, write_config
@@ -82,7 +83,8 @@ def _stop(process: subprocess.Popen[str]) -> tuple[int, list[dict[str, object]]]
 
 
 def _new_files(corpus: Path) -> list[Path]:
-    return [p for p in corpus.glob("*.txt") if int(p.name[:3]) >= 5]
+    """Corpus files beyond the five seeds (not a temporary file being written)."""
+    return [p for p in corpus.glob("[0-9][0-9][0-9]_*.txt") if int(p.name[:3]) >= 5]
 
 
 def test_run_polls_on_schedule_files_and_stops_cleanly(
@@ -403,3 +405,33 @@ def _states(database_url: str) -> set[object]:
 def _aware(value: object) -> datetime:
     when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def test_sources_check_polls_now_reports_and_stores_nothing(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    site = Site(threaded_server)
+    good = _feed(site, "/good", ARTICLES)
+    site.add_page(Page("/page.xml", b"<html><body><p>No feed here</p></body></html>"))
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "Good", "url": good}, {"name": "Page", "url": site.url("/page.xml")}],
+    )
+
+    both = run_watcher("sources", "check", config=config)
+    one = run_watcher("sources", "check", "Good", config=config)
+
+    assert both.returncode == 1, both.stderr
+    assert "FAILED (not_a_feed)" in both.stdout
+    assert "Good" in both.stdout
+    assert " 2 " in one.stdout.split("Good", 1)[1].splitlines()[0], one.stdout
+    assert one.returncode == 0
+    assert site.requests_to("/good/") == [], "no page fetched"
+    assert _new_files(seed_corpus) == []
+    engine = create_engine(database_url)
+    try:
+        assert "sources" not in inspect(engine).get_table_names(), "the database untouched"
+    finally:
+        engine.dispose()

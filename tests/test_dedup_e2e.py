@@ -43,7 +43,8 @@ def _manifest(folder: Path) -> dict[str, dict[str, object]]:
 
 
 def _new_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.txt") if int(p.name[:3]) >= 5)
+    """Corpus files beyond the five seeds (not a temporary file being written)."""
+    return sorted(p for p in folder.glob("[0-9][0-9][0-9]_*.txt") if int(p.name[:3]) >= 5)
 
 
 def test_copies_from_three_sources_over_two_passes_are_one_item(

@@ -219,3 +219,29 @@ def test_source_option_polls_only_the_named_source(
     assert result.returncode == 0, result.stderr
     assert site.requests_to("/one.xml") == []
     assert site.requests_to("/two.xml") == ["/two.xml"]
+
+
+def test_robots_txt_keeps_disallowed_pages_unfetched(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """Disallowed article pages are never requested: their entries fail as ``robots``,
+    for good; the rules are read once; the feed itself is not subject to them."""
+    site = Site(threaded_server)
+    site.robots = "User-agent: *\nDisallow: /private/\nDisallow: /feeds/\n"
+    items = []
+    for path, article_id in (("/private/a", RELEVANT), ("/public/b", OTHER)):
+        title, paragraphs = _article(article_id)
+        link = site.add_page(Page(path, article_html(title, paragraphs).encode()))
+        items.append(FeedItem(link, title, guid=path, published=recent()))
+    url = site.add_feed("/feeds/main.xml", rss(items))
+
+    result = run_watcher("fetch", config=_config(tmp_path, database_url, seed_corpus, url))
+
+    assert result.returncode == 0, result.stderr
+    assert site.requests_to("/private/") == []
+    assert site.requests_to("/public/") == ["/public/b"]
+    assert site.requests_to("/robots.txt") == ["/robots.txt"]
+    assert "disallowed by robots.txt" in result.stdout
+    failed = query(database_url, "SELECT error_kind, permanent FROM entries WHERE state = 'failed'")
+    assert failed == [("robots", True)]
+    assert len(list(seed_corpus.glob("00[5-9]_*.txt"))) == 1

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from watcher.app import fetch_pass, make_classifier, open_store
+from watcher.check import check_sources
 from watcher.classify import KeywordClassifier
 from watcher.classify_io import InputError, read_inputs, verdict_json
 from watcher.config import (
@@ -183,6 +184,36 @@ def sources_list(ctx: typer.Context) -> None:
             (state.last_error or "") if state.consecutive_failures else "",
         )
     _out.print(table)
+
+
+@sources_app.command("check")
+def sources_check(
+    ctx: typer.Context,
+    names: Annotated[list[str] | None, typer.Argument(help="Sources to check (all).")] = None,
+) -> None:
+    """Poll sources now and report what came back, storing nothing. Exit 1 if any failed."""
+    config = _load(ctx)
+    sources = _select(config, names or [], False)
+    results = asyncio.run(check_sources(config.http, sources))
+    table = Table(title="watcher sources check", title_justify="left")
+    for column in ("source", "result", "entries", "newest", "feed title"):
+        table.add_column(column)
+    for result in results:
+        status = "ok" if result.error is None else f"FAILED ({result.error.kind})"
+        table.add_row(
+            result.name,
+            status,
+            str(result.entries),
+            _when(result.newest),
+            result.title or "",
+        )
+    _out.print(table)
+    for result in results:
+        if result.error is not None:
+            _out.print(f"{result.name}: FAILED {result.error}", markup=False)
+        for line in result.warnings:
+            _out.print(f"{result.name}: warning: {line}", markup=False)
+    raise typer.Exit(1 if any(not r.ok for r in results) else 0)
 
 
 def _when(moment: datetime | None) -> str:

@@ -9,6 +9,7 @@
     | + earlier entries whose retry is due   (store)
     for each entry (concurrently, bounded by the fetcher):
     | known URL?                             -> duplicate, no download
+    | robots.txt allows it? (cached per host) -> else failed: robots
     | fetch page                             -> Response | FetchError (retried later if transient)
     | analyse (worker process): extract, fingerprint, classify
                                              -> Analysed | ExtractFailed
@@ -45,16 +46,24 @@ from watcher.extract import ExtractFailed
 from watcher.feeds import FeedEntry, ParsedFeed
 from watcher.http import Fetcher, NotModified, Response
 from watcher.neardup import Fingerprint
+from watcher.robots import RobotsCache
 from watcher.schedule import PollOutcome, plan
 from watcher.store import NewEntry, NewItem, PendingEntry, PollRecord, SourceState, Store
 from watcher.workers import WorkerCrashed, WorkerPool
 
-__all__ = ["MANUAL_SOURCE", "PassReport", "Pipeline", "SourceReport"]
+__all__ = [
+    "FEED_ACCEPT",
+    "MANUAL_SOURCE",
+    "PassReport",
+    "Pipeline",
+    "SourceReport",
+    "check_parsed",
+]
 
 log = logging.getLogger(__name__)
 
 MANUAL_SOURCE = "urn:watcher:command-line"
-_FEED_ACCEPT = (
+FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
@@ -130,6 +139,7 @@ class Pipeline:
         self._workers = workers
         self._shared_classifier = workers.share(classifier)
         self._near = config.dedup.rule()
+        self._robots = RobotsCache(fetcher) if config.http.respect_robots else None
         self._clock = clock
         self._progress = progress or (lambda _name, _delta: None)
         self._corpus = Path(config.storage.corpus_dir)
@@ -236,7 +246,7 @@ class Pipeline:
     ) -> _FeedRead:
         """The new entries, stored as pending; their jobs; what the server asks."""
         result = await self._fetcher.get(
-            source.feed_url, etag=state.etag, last_modified=state.last_modified, accept=_FEED_ACCEPT
+            source.feed_url, etag=state.etag, last_modified=state.last_modified, accept=FEED_ACCEPT
         )
         fresh = timedelta(seconds=result.fresh_for) if result.fresh_for else None
         if isinstance(result, NotModified):
@@ -245,7 +255,7 @@ class Pipeline:
         if body_hash == state.body_hash:
             # Some servers send no validators; an identical body needs no parsing.
             return _FeedRead([], fresh, None)
-        parsed = _check_parsed(result, await self._parse(result))
+        parsed = check_parsed(result, await self._parse(result))
         if parsed.ttl_minutes:
             fresh = max(fresh or timedelta(0), timedelta(minutes=parsed.ttl_minutes))
         report.seen = len(parsed.entries)
@@ -339,6 +349,8 @@ class Pipeline:
                 job.entry_id, outcome="duplicate", item_id=known, duplicate=True, now=self._clock()
             )
             return "duplicate"
+        if self._robots is not None and not await self._robots.allowed(job.link):
+            return self._failed(source, job, "robots", "disallowed by robots.txt", False)
         try:
             page = await self._fetcher.get(job.link, accept=_PAGE_ACCEPT)
             assert isinstance(page, Response)  # no validators were sent
@@ -486,7 +498,8 @@ class Pipeline:
         raise RuntimeError(f"could not find a free corpus file name for {item.url}")
 
 
-def _check_parsed(response: Response, parsed: ParsedFeed) -> ParsedFeed:
+def check_parsed(response: Response, parsed: ParsedFeed) -> ParsedFeed:
+    """The parsed feed, or FetchError when the response holds no feed at all."""
     if not parsed.entries and not parsed.version:
         kind: FetchErrorKind = "parse_error" if _looks_like_xml(response.body) else "not_a_feed"
         detail = parsed.problem or "no feed found in the response"
