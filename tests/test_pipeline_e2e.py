@@ -245,3 +245,40 @@ def test_robots_txt_keeps_disallowed_pages_unfetched(
     failed = query(database_url, "SELECT error_kind, permanent FROM entries WHERE state = 'failed'")
     assert failed == [("robots", True)]
     assert len(list(seed_corpus.glob("00[5-9]_*.txt"))) == 1
+
+
+def test_a_poll_where_every_entry_is_new_is_flagged_as_a_possible_gap(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """After downtime a feed may have moved on further than it holds: all entries new
+    on a feed polled before is reported, stored and listed. One new entry among known
+    ones is not."""
+    site = Site(threaded_server)
+    title, paragraphs = _article(OTHER)
+    feed: dict[str, list[FeedItem]] = {"items": []}
+
+    def entries(names: str) -> list[FeedItem]:
+        found = []
+        for name in names:
+            link = site.add_page(Page(f"/n/{name}", article_html(title, paragraphs).encode()))
+            found.append(FeedItem(link, f"{title} {name}", guid=name, published=recent()))
+        return found
+
+    url = site.add_feed("/feed.xml", lambda: rss(feed["items"]))
+    config = _config(tmp_path, database_url, seed_corpus, url)
+    gap = "SELECT gap_suspected_at FROM sources"
+
+    feed["items"] = entries("abc")
+    assert "possible gap" not in run_watcher("fetch", config=config).stdout, "a first poll"
+    feed["items"] = [*entries("d"), *feed["items"]]
+    assert "possible gap" not in run_watcher("fetch", config=config).stdout
+    assert query(database_url, gap) == [(None,)]
+
+    feed["items"] = entries("efgh")
+    result = run_watcher("fetch", config=config)
+
+    assert result.returncode == 0, result.stderr
+    assert "possible gap: all 4 entries are new" in result.stdout
+    assert query(database_url, gap)[0][0] is not None
+    listed = run_watcher("sources", "list", config=config)
+    assert "possible gap" in listed.stdout

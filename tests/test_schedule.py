@@ -127,3 +127,20 @@ def test_entries_waiting_for_their_try_make_a_source_due_before_its_poll() -> No
     later = NOW + HOUR
     assert not is_due(later, NOW)
     assert is_due(later, NOW, entries_due=True)
+
+
+def test_a_suspected_gap_is_shown_for_a_week() -> None:
+    def state(gap_since: datetime | None) -> str:
+        return health(
+            polled=True,
+            failures=0,
+            error_kind=None,
+            polls_without_new=0,
+            stale_after=20,
+            gap_since=gap_since,
+            now=NOW,
+        )
+
+    assert state(NOW - HOUR).startswith("ok, possible gap")
+    assert state(NOW - timedelta(days=8)) == "ok"
+    assert state(None) == "ok"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +48,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_out = Console(highlight=False, soft_wrap=True)
+# Piped output (a file, grep, a cron mail) gets wide tables: rich would assume 80
+# columns and wrap every cell.
+_out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per message
 
 
@@ -173,6 +176,8 @@ def sources_list(ctx: typer.Context) -> None:
             error_kind=state.last_error_kind,
             polls_without_new=state.polls_without_new,
             stale_after=config.schedule.stale_after_polls,
+            gap_since=state.gap_suspected_at,
+            now=datetime.now(UTC),
         )
         interval = state.interval_seconds or source.interval_minutes * 60
         table.add_row(

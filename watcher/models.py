@@ -46,6 +46,7 @@ class Source(SQLModel, table=True):
     interval_seconds: int | None = None  # the adapted interval (watcher.schedule)
     last_new_at: datetime | None = None  # the last poll that brought a new entry
     polls_without_new: int = 0  # successful polls since then: many mean a stale feed
+    gap_suspected_at: datetime | None = None  # a poll found every entry new: some lost?
 
 
 class Item(SQLModel, table=True):

@@ -69,6 +69,7 @@ FEED_ACCEPT = (
 )
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 _PAGE_TYPES = ("html", "xml", "text/plain")
+_GAP_MIN_ENTRIES = 3
 
 
 @dataclass(slots=True)
@@ -116,6 +117,7 @@ class _FeedRead:
     jobs: list[_Job]
     hint: timedelta | None  # the server's <ttl>, max-age or Expires
     validators: tuple[str | None, str | None, str] | None  # set when the feed was parsed
+    gap: bool = False
 
 
 Progress = Callable[[str, int], None]  # (source name, +pages queued or -1 when one is done)
@@ -225,6 +227,7 @@ class Pipeline:
             new_entries=report.new,
             error=error,
             validators=read.validators,
+            gap=read.gap,
         )
         self._store.record_poll(state.id, record, now)
 
@@ -262,7 +265,14 @@ class Pipeline:
         report.warnings += _feed_warnings(parsed)
         first_poll = state.last_success_at is None
         jobs = self._admit(state, list(parsed.entries), report, first_poll, source.max_age_days)
-        return _FeedRead(jobs, fresh, (result.etag, result.last_modified, body_hash))
+        gap = _possible_gap(first_poll, len(parsed.entries), report.new)
+        if gap:
+            report.warnings.append(
+                f"possible gap: all {report.new} entries are new since the last poll;"
+                " older ones may have dropped off the feed unseen"
+            )
+            log.warning("possible_gap", extra={"source": source.name, "entries": report.new})
+        return _FeedRead(jobs, fresh, (result.etag, result.last_modified, body_hash), gap)
 
     def _admit(
         self,
@@ -496,6 +506,13 @@ class Pipeline:
             log.info("entry_filed", extra={"url": item.url, "file": name})
             return
         raise RuntimeError(f"could not find a free corpus file name for {item.url}")
+
+
+def _possible_gap(first_poll: bool, entries: int, new: int) -> bool:
+    """Every entry new on a feed polled before: the feed moved on further than it
+    holds since the last poll (downtime, a slow schedule), and entries in between may
+    have been missed. A feed of one or two entries says too little to tell."""
+    return not first_poll and entries >= _GAP_MIN_ENTRIES and new == entries
 
 
 def check_parsed(response: Response, parsed: ParsedFeed) -> ParsedFeed:

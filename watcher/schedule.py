@@ -34,6 +34,7 @@ __all__ = [
 _FASTER = 0.75
 _SLOWER = 1.25
 _JITTER = 0.1
+_GAP_SHOWN = timedelta(days=7)  # how long a suspected gap is mentioned
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,8 @@ def health(
     error_kind: str | None,
     polls_without_new: int,
     stale_after: int,
+    gap_since: datetime | None = None,
+    now: datetime | None = None,
 ) -> str:
     """One word (and its reason) for a source's state, as lists and the digest show it.
 
@@ -142,4 +145,6 @@ def health(
         return f"failing ({error_kind or 'error'}, {failures} in a row)"
     if polls_without_new >= stale_after:
         return f"stale ({polls_without_new} polls, nothing new)"
+    if gap_since and now and now - gap_since < _GAP_SHOWN:
+        return f"ok, possible gap {gap_since:%Y-%m-%d %H:%M}"
     return "ok"

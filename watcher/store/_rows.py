@@ -41,6 +41,7 @@ class SourceState:
     last_error: str | None = None
     last_new_at: datetime | None = None
     polls_without_new: int = 0
+    gap_suspected_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class PollRecord:
     new_entries: int = 0
     error: FetchError | None = None  # None: the poll succeeded
     validators: tuple[str | None, str | None, str] | None = None  # ETag, Last-Modified, hash
+    gap: bool = False  # every entry was new: entries may have dropped off the feed unseen
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +275,7 @@ def source_state(row: Source) -> SourceState:
         last_error=row.last_error,
         last_new_at=row.last_new_at,
         polls_without_new=row.polls_without_new,
+        gap_suspected_at=row.gap_suspected_at,
     )
 
 

@@ -79,6 +79,8 @@ class SourcesMixin(StoreBase):
             if poll.validators is not None:
                 etag, last_modified, body_hash = poll.validators
                 values.update(etag=etag, last_modified=last_modified, body_hash=body_hash)
+            if poll.gap:
+                values.update(gap_suspected_at=now)
             if poll.new_entries:
                 values.update(last_new_at=now, polls_without_new=0)
             else:
