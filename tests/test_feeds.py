@@ -97,3 +97,11 @@ def test_json_feed_items() -> None:
     assert entry.published is not None
     assert entry.published.isoformat() == "2026-11-01T10:00:00+00:00"
     assert entry.content == "<p>Body text</p>"
+
+
+def test_ttl_is_read_when_it_is_a_positive_number_of_minutes() -> None:
+    channel = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>%s</channel></rss>'
+    parsed = parse_feed(channel % b"<ttl>90</ttl>", url="http://a.example/feed")
+    assert parsed.ttl_minutes == 90
+    for bad in (b"", b"<ttl>0</ttl>", b"<ttl>soon</ttl>", b"<ttl>-5</ttl>"):
+        assert parse_feed(channel % bad, url="http://a.example/feed").ttl_minutes is None

@@ -7,13 +7,14 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from watcher.config import HttpConfig
 from watcher.errors import FetchError
-from watcher.http import AddressPolicy, Fetcher, NotModified, parse_retry_after
+from watcher.http import AddressPolicy, Fetcher, NotModified, fresh_for, parse_retry_after
 from watcher.http import Response as Fetched
 
 LOCAL = HttpConfig(allowed_networks=["127.0.0.0/8"], per_host_delay=0, timeout=5, deadline=5)
@@ -200,3 +201,16 @@ def test_retry_after_holds_off_the_host_within_a_pass(httpserver: HTTPServer) ->
 
     asyncio.run(go())
     assert starts[1] - starts[0] >= 0.9
+
+
+def test_freshness_from_max_age_or_expires() -> None:
+    now = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    assert fresh_for(httpx.Headers({"Cache-Control": "public, max-age=3600"}), now) == 3600
+    assert fresh_for(httpx.Headers({"Cache-Control": 'max-age="60"'}), now) == 60
+    later = {"Expires": "Sun, 22 Nov 2026 09:00:00 GMT"}
+    assert fresh_for(httpx.Headers(later), now) == 7200
+    earlier = {"Expires": "Sun, 22 Nov 2026 06:00:00 GMT"}
+    assert fresh_for(httpx.Headers(earlier), now) == 0
+    assert fresh_for(httpx.Headers({"Expires": "0"}), now) is None
+    assert fresh_for(httpx.Headers({"Cache-Control": "no-cache"}), now) is None
+    assert fresh_for(httpx.Headers({}), now) is None

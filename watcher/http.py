@@ -312,15 +312,7 @@ def fresh_for(headers: httpx.Headers, now: datetime) -> float | None:
         if name.lower() == "max-age" and value.strip().strip('"').isdigit():
             return float(value.strip().strip('"'))
     expires = headers.get("expires")
-    if expires:
-        try:
-            when = email.utils.parsedate_to_datetime(expires)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - now).total_seconds())
-    return None
+    return _seconds_until(expires, now) if expires else None
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -330,8 +322,13 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    return _seconds_until(value, now)
+
+
+def _seconds_until(http_date: str, now: datetime) -> float | None:
+    """Seconds from ``now`` to an HTTP-date (0 if it has passed); None if unreadable."""
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        when = email.utils.parsedate_to_datetime(http_date)
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
