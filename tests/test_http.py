@@ -67,6 +67,7 @@ def test_loopback_server_is_refused_unless_allowed(httpserver: HTTPServer) -> No
     httpserver.expect_request("/x").respond_with_data("secret")
     error = _error(httpserver.url_for("/x"), HttpConfig(per_host_delay=0))
     assert "non-public address 127.0.0.1" in error.detail
+    assert error.kind == "blocked"
     assert httpserver.log == []
     assert isinstance(_get(httpserver.url_for("/x")), Fetched)
 
@@ -214,3 +215,26 @@ def test_freshness_from_max_age_or_expires() -> None:
     assert fresh_for(httpx.Headers({"Expires": "0"}), now) is None
     assert fresh_for(httpx.Headers({"Cache-Control": "no-cache"}), now) is None
     assert fresh_for(httpx.Headers({}), now) is None
+
+
+def test_a_long_retry_after_fails_the_host_s_next_requests_at_once(httpserver: HTTPServer) -> None:
+    """A pass does not wait an hour for one host: its next request fails as
+    rate_limited, carrying the time left, and never reaches the server."""
+    httpserver.expect_request("/busy").respond_with_data(
+        "busy", 503, headers={"Retry-After": "3600"}
+    )
+    httpserver.expect_request("/other").respond_with_data("ok")
+
+    async def go() -> FetchError:
+        async with Fetcher(LOCAL) as fetcher:
+            with pytest.raises(FetchError):
+                await fetcher.get(httpserver.url_for("/busy"))
+            with pytest.raises(FetchError) as caught:
+                await fetcher.get(httpserver.url_for("/other"))
+            return caught.value
+
+    error = asyncio.run(go())
+    assert error.kind == "rate_limited"
+    assert error.retry_after is not None
+    assert error.retry_after > 3500
+    assert [request.path for request, _response in httpserver.log] == ["/busy"]

@@ -46,7 +46,8 @@ FetchErrorKind = Literal[
 FETCH_ERROR_KINDS: frozenset[str] = frozenset(get_args(FetchErrorKind))
 
 # Kinds worth another try later: the server or the network may recover. The others
-# (404, a private address, a page too large, no article text) will not change by waiting.
+# (404, a page too large, no article text) will not change by waiting. "blocked" (a bot
+# wall, or an address outside allowed_networks) is retried: walls lift, configs change.
 TRANSIENT_KINDS: frozenset[str] = frozenset(
     {"dns", "connect", "timeout", "tls", "http_5xx", "rate_limited", "blocked"}
 )
@@ -96,5 +97,7 @@ class BlockedAddress(FetchError):
     """Raised at connect time when a host resolves to an address outside policy."""
 
     def __init__(self, host: str, address: str) -> None:
-        super().__init__(host, "bad_scheme", f"{host} resolves to non-public address {address}")
+        # "blocked", as a bot wall is: the host is not ours to read (a later
+        # configuration may allow it, so it is retried with backoff, not dropped).
+        super().__init__(host, "blocked", f"{host} resolves to non-public address {address}")
         self.address = address

@@ -148,17 +148,24 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
 class _HostPacer:
     """Spaces request starts to one host by ``delay`` and bounds requests in flight."""
 
-    def __init__(self, delay: float) -> None:
+    def __init__(self, delay: float, longest_hold: float) -> None:
         self._delay = delay
+        self._longest_hold = longest_hold
         self._per_host = 1 if delay > 0 else 8
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._next_start: dict[str, float] = {}
 
     @asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
+    async def slot(self, host: str, url: str) -> AsyncIterator[None]:
+        """The host's turn. A host that asked for a long pause (Retry-After) is not
+        waited for: the request fails as rate_limited with the time left, and its
+        source or entry is scheduled for after it, so one host cannot hold up a pass."""
         semaphore = self._slots.setdefault(host, asyncio.Semaphore(self._per_host))
         async with semaphore:
             wait = self._next_start.get(host, 0.0) - time.monotonic()
+            if wait > self._longest_hold:
+                detail = f"{host} asked for a pause of {wait:.0f} s more (Retry-After)"
+                raise FetchError(url, "rate_limited", detail, retry_after=wait)
             if wait > 0:
                 await asyncio.sleep(wait)
             self._next_start[host] = time.monotonic() + self._delay
@@ -175,7 +182,7 @@ class Fetcher:
 
     def __init__(self, config: HttpConfig, transport: httpx.AsyncBaseTransport | None = None):
         self._config = config
-        self._pacer = _HostPacer(config.per_host_delay)
+        self._pacer = _HostPacer(config.per_host_delay, longest_hold=config.deadline)
         self._global = asyncio.Semaphore(config.concurrency)
         policy = AddressPolicy(config.allowed_networks)
         self._client = httpx.AsyncClient(
@@ -225,7 +232,7 @@ class Fetcher:
             host = urlsplit(current).hostname or ""
             # The deadline starts once the request may go: time spent waiting for the
             # host's turn (politeness) or a free slot is not the server's slowness.
-            async with self._pacer.slot(host), self._global:
+            async with self._pacer.slot(host, url), self._global:
                 if deadline_at is None:
                     deadline_at = loop.time() + self._config.deadline
                 async with asyncio.timeout_at(deadline_at):

@@ -516,8 +516,10 @@ def _possible_gap(first_poll: bool, entries: int, new: int) -> bool:
 
 
 def check_parsed(response: Response, parsed: ParsedFeed) -> ParsedFeed:
-    """The parsed feed, or FetchError when the response holds no feed at all."""
-    if not parsed.entries and not parsed.version:
+    """The parsed feed, or FetchError when the response holds no feed at all, or an
+    ill-formed one that yields nothing (a truncated download, a broken generator): a
+    failure, retried with backoff, not a quiet source."""
+    if not parsed.entries and (not parsed.version or parsed.ill_formed):
         kind: FetchErrorKind = "parse_error" if _looks_like_xml(response.body) else "not_a_feed"
         detail = parsed.problem or "no feed found in the response"
         content_type = response.content_type or "no content type"
