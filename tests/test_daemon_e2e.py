@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import httpx
 from pytest_httpserver import HTTPServer
 from sqlalchemy import create_engine, inspect
+from sqlalchemy.exc import DBAPIError
 from werkzeug import Response
 
 from tests.conftest import query, run_watcher, shared_path, write_config
@@ -365,15 +367,32 @@ def test_killed_twenty_times_at_random_points_it_loses_and_doubles_nothing(
         http={"concurrency": 2},
         tables=FAST,
     )
-    for _ in range(20):
+    for kill in range(20):
         with _daemon(config, killed=True) as daemon:
-            time.sleep(rng.uniform(0.2, 2.5))
+            if kill % 2:  # mid-pass: once this daemon is at work, at a random moment
+                _wait_for(
+                    partial(_at_work, threaded_server, len(threaded_server.log), database_url),
+                    "the daemon at work",
+                )
+                time.sleep(rng.uniform(0.0, 1.5))
+            else:  # anywhere in start-up or the first moments of a pass
+                time.sleep(rng.uniform(0.2, 2.5))
             os.killpg(daemon.pid, signal.SIGKILL)
             daemon.wait(timeout=DEADLINE)
 
     interrupted = len(site.requests_to("/k/"))
     assert interrupted >= 1, "the kills reached a pass, not only start-ups"
+    port = _free_port()  # the clean run says when it is up, so SIGTERM finds it ready
+    write_config(
+        config,
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "K", "url": feed}],
+        http={"concurrency": 2},
+        tables={**FAST, "daemon": {"listen": f"127.0.0.1:{port}"}},
+    )
     with _daemon(config) as daemon:
+        _wait_for(lambda: _get(f"http://127.0.0.1:{port}/healthz") is not None, "started")
         _wait_for(
             lambda: _states(database_url) == {"done"},
             "every entry done after the restarts",
@@ -396,6 +415,16 @@ def test_killed_twenty_times_at_random_points_it_loses_and_doubles_nothing(
     ]
     assert sorted(manifest) == sorted(files | {p.name for p in seed_corpus.glob("00[0-4]_*")})
     assert not list(seed_corpus.glob(".tmp-*")), "no temporary file left behind"
+
+
+def _at_work(server: HTTPServer, requests_before: int, database_url: str) -> bool:
+    """A request since ``requests_before``, or nothing left to do."""
+    if len(server.log) > requests_before:
+        return True
+    try:
+        return _states(database_url) == {"done"}
+    except DBAPIError:
+        return False  # killed before the schema was made
 
 
 def _states(database_url: str) -> set[object]:
