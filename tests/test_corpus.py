@@ -105,3 +105,13 @@ def test_a_file_in_the_folders_place_is_not_a_taken_name(tmp_path: Path) -> None
     corpus.write_text("a file")
     with pytest.raises(NotADirectoryError):
         write_exclusive(corpus, "005_0123456789abcdef.txt", "x\n")
+
+
+def test_sync_removes_a_temporary_file_a_killed_writer_left(
+    seed_corpus: Path, store: Store
+) -> None:
+    leftover = seed_corpus / ".tmp-abc123.txt"
+    leftover.write_text("half an article", encoding="utf-8")
+    sync_corpus(store, seed_corpus, NOW)
+    assert not leftover.exists()
+    assert len(list(seed_corpus.glob("*.txt"))) == 5, "the seeds untouched"

@@ -156,6 +156,27 @@ def test_health_and_metrics_are_served_when_configured(
     assert missing.status_code == 404
 
 
+def test_an_address_that_cannot_be_listened_on_is_a_clear_error(
+    seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        config = write_config(
+            tmp_path / "w.toml",
+            database_url=database_url,
+            corpus=seed_corpus,
+            sources=[],
+            tables={"daemon": {"listen": address}},
+        )
+        result = run_watcher("run", config=config, timeout=DEADLINE)
+    assert result.returncode == 2
+    assert f"daemon.listen: cannot listen on {address}" in result.stderr
+    assert "cannot use the corpus folder" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def _get(url: str) -> str | None:
     try:
         return httpx.get(url, timeout=5).text

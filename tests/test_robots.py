@@ -24,14 +24,17 @@ def _allowed(answer: httpx.Response, *urls: str) -> tuple[list[bool], int]:
         return answer
 
     async def check() -> list[bool]:
-        async with Fetcher(CONFIG, transport=httpx.MockTransport(handler)) as fetcher:
-            cache = RobotsCache(fetcher)
-            return [await cache.allowed(url) for url in urls]
+        cache = RobotsCache()
+        results = []
+        for url in urls:  # a fetcher per check, as passes have: the rules outlive it
+            async with Fetcher(CONFIG, transport=httpx.MockTransport(handler)) as fetcher:
+                results.append(await cache.allowed(fetcher, url))
+        return results
 
     return asyncio.run(check()), len(asked)
 
 
-def test_rules_for_everyone_apply_and_are_read_once_per_host() -> None:
+def test_rules_for_everyone_apply_and_are_read_once_per_host_across_fetchers() -> None:
     results, asked = _allowed(
         httpx.Response(200, text=EVERYONE),
         "https://think.example/analysis/1",

@@ -7,7 +7,10 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlmodel import SQLModel
 
 from tests.conftest import scalar, text_item
 from watcher.config import SourceConfig
@@ -182,3 +185,13 @@ def test_a_database_from_before_the_index_is_keyed_on_first_use(tmp_path: Path) 
         assert store.find_original([], store.dedup.fingerprint(copy)) == 1
     finally:
         store.close()
+
+
+def test_the_migrations_make_the_schema_the_models_describe(database_url: str) -> None:
+    engine = open_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            drift = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    finally:
+        engine.dispose()
+    assert drift == []

@@ -33,7 +33,7 @@ from watcher.config import (
 )
 from watcher.daemon import Daemon
 from watcher.db import open_engine
-from watcher.errors import ConfigError, StoreError
+from watcher.errors import ConfigError, StoreError, WatcherError
 from watcher.logs import configure_logging
 from watcher.marks import mark_item
 from watcher.pipeline import PassReport
@@ -115,7 +115,7 @@ def run(ctx: typer.Context) -> None:
     configure_logging(logging.INFO)  # a service says what it does
     try:
         asyncio.run(Daemon(state.config_path, config).run())
-    except StoreError as exc:
+    except (StoreError, WatcherError) as exc:
         _err.print(f"watcher: {exc}", markup=False)
         raise typer.Exit(2) from None
     except OSError as exc:

@@ -32,6 +32,7 @@ from watcher.health import HealthServer, Metrics
 from watcher.http import Fetcher
 from watcher.lock import pass_lock
 from watcher.pipeline import PassReport, Pipeline
+from watcher.robots import RobotsCache
 from watcher.schedule import is_due
 from watcher.store import Store
 from watcher.workers import WorkerPool
@@ -57,6 +58,7 @@ class Daemon:
         self._stopping = asyncio.Event()
         self._pass: asyncio.Task[PassReport | None] | None = None
         self.metrics = Metrics()
+        self._robots = RobotsCache()  # a host's rules are read once a day, not once a pass
 
     @property
     def passes(self) -> int:
@@ -64,8 +66,9 @@ class Daemon:
         return self.metrics.passes
 
     async def run(self) -> None:
-        """Serve until SIGTERM or SIGINT. Raises StoreError or OSError (corpus folder)
-        only at start-up; after that, a failing pass is logged and the next one runs."""
+        """Serve until SIGTERM or SIGINT. Raises StoreError, OSError (corpus folder) or
+        WatcherError (the health address cannot be listened on) only at start-up; after
+        that, a failing pass is logged and the next one runs."""
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(number, self._stop, number)
@@ -75,6 +78,7 @@ class Daemon:
         try:
             async with pass_lock(self._config.storage.corpus_dir):
                 store = open_store(self._config)
+            health = HealthServer(self.metrics, lambda: scheduler.running, store.ping)
             try:
                 scheduler.add_job(
                     self._tick,
@@ -88,7 +92,6 @@ class Daemon:
                     misfire_grace_time=None,
                 )
                 scheduler.start()
-                health = HealthServer(self.metrics, lambda: scheduler.running, store.ping)
                 if self._config.daemon.listen:
                     await health.start(self._config.daemon.listen)
                 log.info("daemon_started", extra={"sources": len(self._config.sources)})
@@ -138,7 +141,8 @@ class Daemon:
             return None
         try:
             async with pass_lock(config.storage.corpus_dir), Fetcher(config.http) as fetcher:
-                pipeline = Pipeline(config, store, fetcher, pool, make_classifier(config, store))
+                classifier = make_classifier(config, store)
+                pipeline = Pipeline(config, store, fetcher, pool, classifier, robots=self._robots)
                 report = await pipeline.run(due)
         except asyncio.CancelledError:
             raise

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from watcher.errors import WatcherError
 from watcher.pipeline import PassReport
 
 __all__ = ["HealthServer", "Metrics"]
@@ -93,7 +94,12 @@ class HealthServer:
 
     async def start(self, address: str) -> None:
         host, _, port = address.rpartition(":")
-        self._server = await asyncio.start_server(self._answer, host or "127.0.0.1", int(port))
+        try:
+            self._server = await asyncio.start_server(self._answer, host or "127.0.0.1", int(port))
+        except OSError as exc:
+            raise WatcherError(
+                f"daemon.listen: cannot listen on {address}: {exc.strerror or exc}"
+            ) from exc
         log.info("health_listening", extra={"address": address})
 
     async def close(self) -> None:

@@ -91,7 +91,9 @@ class Entry(SQLModel, table=True):
     published: datetime | None = None
     first_seen: datetime
     fetched_at: datetime | None = None
-    state: str = Field(default="pending", max_length=10)  # pending | failed | done
+    # pending | failed | done; indexed: the daemon asks every tick which sources have
+    # entries waiting, and nearly all rows are done
+    state: str = Field(default="pending", max_length=10, index=True)
     permanent: bool = False
     attempts: int = 0
     next_try: datetime | None = None

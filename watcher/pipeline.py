@@ -134,14 +134,17 @@ class Pipeline:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         progress: Progress | None = None,
+        robots: RobotsCache | None = None,
     ) -> None:
+        """``robots``: a cache of robots.txt rules to share with other passes (the
+        daemon's); by default, one for this pass."""
         self._config = config
         self._store = store
         self._fetcher = fetcher
         self._workers = workers
         self._shared_classifier = workers.share(classifier)
         self._near = config.dedup.rule()
-        self._robots = RobotsCache(fetcher) if config.http.respect_robots else None
+        self._robots = (robots or RobotsCache()) if config.http.respect_robots else None
         self._clock = clock
         self._progress = progress or (lambda _name, _delta: None)
         self._corpus = Path(config.storage.corpus_dir)
@@ -359,7 +362,7 @@ class Pipeline:
                 job.entry_id, outcome="duplicate", item_id=known, duplicate=True, now=self._clock()
             )
             return "duplicate"
-        if self._robots is not None and not await self._robots.allowed(job.link):
+        if self._robots is not None and not await self._robots.allowed(self._fetcher, job.link):
             return self._failed(source, job, "robots", "disallowed by robots.txt", False)
         try:
             page = await self._fetcher.get(job.link, accept=_PAGE_ACCEPT)

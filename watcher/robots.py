@@ -8,7 +8,9 @@ Parsed by the standard library's ``urllib.robotparser``. What a host's answer me
 - 5xx, 429, a bot wall, or no answer at all: nothing is allowed for now; the host is
   asked again after ``_UNREACHABLE_TTL``, sooner than after real rules.
 
-Feeds are not subject to it: a feed is published to be polled.
+Feeds are not subject to it: a feed is published to be polled. The cache outlives the
+fetcher a pass uses (the daemon keeps one for all its passes), so each request is given
+the fetcher to read a host's rules with.
 """
 
 from __future__ import annotations
@@ -32,12 +34,11 @@ _UNREACHABLE_TTL = 3600.0
 
 
 class RobotsCache:
-    def __init__(self, fetcher: Fetcher) -> None:
-        self._fetcher = fetcher
+    def __init__(self) -> None:
         self._rules: dict[str, tuple[RobotFileParser, float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def allowed(self, url: str) -> bool:
+    async def allowed(self, fetcher: Fetcher, url: str) -> bool:
         """Whether ``url`` may be fetched. Never raises: a failure to read the rules
         counts as a refusal, for now."""
         parts = urlsplit(url)
@@ -45,14 +46,14 @@ class RobotsCache:
         async with self._locks.setdefault(origin, asyncio.Lock()):
             cached = self._rules.get(origin)
             if cached is None or cached[1] <= time.monotonic():
-                cached = await self._read(origin)
+                cached = await self._read(fetcher, origin)
                 self._rules[origin] = cached
         return cached[0].can_fetch(PRODUCT_TOKEN, url)
 
-    async def _read(self, origin: str) -> tuple[RobotFileParser, float]:
+    async def _read(self, fetcher: Fetcher, origin: str) -> tuple[RobotFileParser, float]:
         parser = RobotFileParser(f"{origin}/robots.txt")
         try:
-            response = await self._fetcher.get(f"{origin}/robots.txt", accept="text/plain")
+            response = await fetcher.get(f"{origin}/robots.txt", accept="text/plain")
         except FetchError as error:
             if error.kind == "http_4xx":
                 parser.parse([])  # no rules: everything allowed

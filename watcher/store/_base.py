@@ -45,7 +45,9 @@ class StoreBase:
             highest = connection.execute(select(func.max(Item.file_number))).scalar()
         return -1 if highest is None else int(highest)
 
-    def _add_paragraphs(self, session: Session, item_id: int, hashes: Sequence[str]) -> None:
+    def _add_paragraphs(
+        self, session: Session | Connection, item_id: int, hashes: Sequence[str]
+    ) -> None:
         rows = [{"hash": digest, "item_id": item_id} for digest in dict.fromkeys(hashes)]
         self._insert_ignore(session, Paragraph, rows)
 

@@ -21,7 +21,6 @@ from watcher.store._rows import (
     alias_rows,
     done_values,
     item_values,
-    paragraph_rows,
 )
 
 # Built once: a pass looks up every new article, and building a statement costs more
@@ -123,7 +122,7 @@ class ItemsMixin(StoreBase):
         item_id: int = connection.execute(
             insert(ITEMS_TABLE).values(values).returning(ITEMS_TABLE.c.id)
         ).scalar_one()
-        self._insert_ignore(connection, Paragraph, paragraph_rows(item_id, item))
+        self._add_paragraphs(connection, item_id, item.paragraph_hashes)
         self._add_bands(connection, item_id, item.bands)
         self._insert_ignore(connection, UrlAlias, alias_rows(item_id, item.aliases))
         return item_id

@@ -165,10 +165,6 @@ def item_summary(row: Item) -> ItemSummary:
     )
 
 
-def item_row(item: NewItem) -> Item:
-    return Item(**item_values(item))
-
-
 def item_values(item: NewItem) -> dict[str, Any]:
     """The column values of a new item: a plain dict, because validating a model per
     article costs more than the insert."""
@@ -195,10 +191,6 @@ def item_values(item: NewItem) -> dict[str, Any]:
         filed_at=None,
         file_missing=False,
     )
-
-
-def paragraph_rows(item_id: int, item: NewItem) -> list[dict[str, Any]]:
-    return [{"hash": h, "item_id": item_id} for h in dict.fromkeys(item.paragraph_hashes)]
 
 
 def alias_rows(item_id: int, urls: Iterable[str]) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""source gap: when a poll last found every entry new
+"""source gap, entries by state: a suspected gap per source; an index on entries.state
 
 Revision ID: 0005
 Revises: 0004
@@ -21,8 +21,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("gap_suspected_at", sa.DateTime(timezone=True), nullable=True)
         )
+    with op.batch_alter_table("entries", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_entries_state"), ["state"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("entries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_entries_state"))
     with op.batch_alter_table("sources", schema=None) as batch_op:
         batch_op.drop_column("gap_suspected_at")
