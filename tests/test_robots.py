@@ -9,7 +9,7 @@ import pytest
 
 from watcher.config import HttpConfig
 from watcher.http import Fetcher
-from watcher.robots import RobotsCache
+from watcher.robots import Refusal, RobotsCache
 
 CONFIG = HttpConfig(per_host_delay=0, timeout=5, deadline=5)
 EVERYONE = "User-agent: *\nDisallow: /private/\n"
@@ -28,7 +28,7 @@ def _allowed(answer: httpx.Response, *urls: str) -> tuple[list[bool], int]:
         results = []
         for url in urls:  # a fetcher per check, as passes have: the rules outlive it
             async with Fetcher(CONFIG, transport=httpx.MockTransport(handler)) as fetcher:
-                results.append(await cache.allowed(fetcher, url))
+                results.append(await cache.refusal(fetcher, url) is None)
         return results
 
     return asyncio.run(check()), len(asked)
@@ -61,3 +61,22 @@ def test_a_group_for_our_product_token_replaces_the_general_one() -> None:
 def test_what_a_host_without_readable_rules_means(status: int, allowed: bool) -> None:
     results, _asked = _allowed(httpx.Response(status), "https://think.example/analysis/1")
     assert results == [allowed]
+
+
+def test_unreadable_rules_refuse_for_now_but_keep_the_entry_for_a_later_try() -> None:
+    async def check() -> tuple[object, object]:
+        cache = RobotsCache()
+        outage = httpx.MockTransport(lambda _request: httpx.Response(503))
+        rules = httpx.MockTransport(lambda _request: httpx.Response(200, text=EVERYONE))
+        async with Fetcher(CONFIG, transport=outage) as fetcher:
+            unreadable = await cache.refusal(fetcher, "https://think.example/analysis/1")
+        async with Fetcher(CONFIG, transport=rules) as fetcher:
+            refused = await RobotsCache().refusal(fetcher, "https://think.example/private/1")
+        return unreadable, refused
+
+    unreadable, refused = asyncio.run(check())
+    assert isinstance(unreadable, Refusal)
+    assert unreadable.retry
+    assert "http_5xx" in unreadable.reason
+    assert isinstance(refused, Refusal)
+    assert not refused.retry

@@ -362,8 +362,9 @@ class Pipeline:
                 job.entry_id, outcome="duplicate", item_id=known, duplicate=True, now=self._clock()
             )
             return "duplicate"
-        if self._robots is not None and not await self._robots.allowed(self._fetcher, job.link):
-            return self._failed(source, job, "robots", "disallowed by robots.txt", False)
+        refusal = await self._robots.refusal(self._fetcher, job.link) if self._robots else None
+        if refusal is not None:
+            return self._failed(source, job, "robots", refusal.reason, transient=refusal.retry)
         try:
             page = await self._fetcher.get(job.link, accept=_PAGE_ACCEPT)
             assert isinstance(page, Response)  # no validators were sent
