@@ -182,18 +182,24 @@ def write_config(
 
 
 def run_watcher(
-    *args: str, config: Path | None = None, timeout: float = 300, stdin: str | None = None
+    *args: str,
+    config: Path | None = None,
+    timeout: float = 300,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m watcher`` as a user runs it, with a deadline that only catches hangs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    """``python -m watcher`` as a user runs it, with a deadline that only catches hangs;
+    ``env`` adds variables (the test's own WATCHER_ variables are not passed on)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    environ.update(env or {})
     if config is not None:
-        env["WATCHER_CONFIG"] = str(config)
+        environ["WATCHER_CONFIG"] = str(config)
     return subprocess.run(
         [sys.executable, "-m", "watcher", *args],
         input=stdin,
         capture_output=True,
         text=True,
-        env=env,
+        env=environ,
         timeout=timeout,
         check=False,
     )

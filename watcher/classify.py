@@ -35,6 +35,7 @@ __all__ = [
     "Verdict",
     "load_model",
     "scan",
+    "split_sentences",
     "tie_evidence",
 ]
 
@@ -55,8 +56,11 @@ _SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=[.!?])(?=[가-힣])")
 class Verdict:
     relevant: bool
     score: float
-    labels: tuple[str, ...]
+    labels: tuple[str, ...]  # the ties that pass the threshold, strongest first
     evidence: tuple[str, ...]
+    # every tie's score, strongest first: the digest files an article under its
+    # strongest tie and suggests one for a near miss, whose labels are empty
+    ties: tuple[tuple[str, float], ...] = ()
 
 
 class Classifier(Protocol):
@@ -173,14 +177,15 @@ class KeywordClassifier:
         ties = self.lexicon.names
         scores = {tie: self._tie_score(found, tie) for tie in ties}
         taught = self._apply_marks(scores, f"{title or ''}\n{text}")
-        score = max(scores.values())
-        labels = tuple(tie for tie in ties if scores[tie] >= self.threshold)
-        best = labels or (max(ties, key=lambda t: scores[t]),)
+        ranked = sorted(ties, key=lambda tie: -scores[tie])  # stable: ties keep their order
+        score = scores[ranked[0]]
+        labels = tuple(tie for tie in ranked if scores[tie] >= self.threshold)
         return Verdict(
             relevant=score >= self.threshold,
             score=round(score, 4),
             labels=labels,
-            evidence=_evidence(found, best) + taught,
+            evidence=_evidence(found, labels or (ranked[0],)) + taught,
+            ties=tuple((tie, round(scores[tie], 4)) for tie in ranked),
         )
 
     def _tie_score(self, found: Scan, tie: str) -> float:
@@ -251,6 +256,11 @@ def _best_paragraph(found: Scan, hits: list[_Hit]) -> float:
         paragraph = found.paragraphs[hit.position]
         per_paragraph[paragraph] = per_paragraph.get(paragraph, 0.0) + hit.weight
     return max(per_paragraph.values(), default=0.0)
+
+
+def split_sentences(line: str) -> list[str]:
+    """One line's sentences, as the classifier reads them (the digest's excerpts too)."""
+    return [sentence.strip() for sentence in _SENTENCE.split(line) if sentence.strip()]
 
 
 def _sentences(text: str) -> tuple[list[str], list[int]]:

@@ -31,8 +31,10 @@ from watcher.config import (
     config_path_from_env,
     load_config,
 )
+from watcher.corpus import write_atomically
 from watcher.daemon import Daemon
 from watcher.db import open_engine
+from watcher.digest import build_digest, deliver_digests, last_send_time, render
 from watcher.errors import ConfigError, StoreError, WatcherError
 from watcher.logs import configure_logging
 from watcher.marks import mark_item
@@ -147,6 +149,90 @@ def classify(
             verdict = classifier.classify(item.title, item.text, item.language)
             print(verdict_json(item.id, verdict), flush=False)  # machine output: no rich
     raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def digest(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Preview everything stored since this ISO 8601 time (sent or not; "
+            "a time without offset is in [digest] timezone)."
+        ),
+    ] = None,
+    preview: Annotated[
+        str | None,
+        typer.Option(help="Write the HTML to PATH, or the text to stdout with -."),
+    ] = None,
+    send: Annotated[bool, typer.Option("--send", help="Send to every recipient now.")] = False,
+) -> None:
+    """The digest: preview it (the text on stdout by default), or send it now.
+
+    A preview sends and marks nothing. A send covers what each recipient has not yet
+    received, and exits 1 if a message could not be delivered (then nothing is marked
+    and the next digest holds it)."""
+    config = _load(ctx)
+    if send and (preview is not None or since is not None):
+        _err.print("watcher digest: --send takes neither --preview nor --since")
+        raise typer.Exit(2)
+    store = _open_database(config)
+    try:
+        if send:
+            raise typer.Exit(_send_digests(config, store))
+        _preview_digest(config, store, preview or "-", _parse_since(since, config))
+    finally:
+        store.close()
+
+
+def _parse_since(value: str | None, config: Config) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        _err.print(f"watcher digest: --since {value!r} is not an ISO 8601 time")
+        raise typer.Exit(2) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=config.digest.zone())
+    return moment.astimezone(UTC)
+
+
+def _preview_digest(config: Config, store: Store, target: str, since: datetime | None) -> None:
+    recipient = config.digest.recipients[0] if config.digest.recipients else None
+    made = build_digest(store, config, recipient=recipient, now=datetime.now(UTC), since=since)
+    rendered = render(made, config.digest.subject)
+    if target == "-":
+        sys.stdout.write(rendered.text)
+        return
+    try:
+        write_atomically(Path(target), rendered.html)
+    except OSError as exc:
+        _err.print(f"watcher digest: cannot write {target}: {exc.strerror or exc}")
+        raise typer.Exit(2) from None
+    _err.print(f"digest preview ({made.count} articles) written to {target}", markup=False)
+
+
+def _send_digests(config: Config, store: Store) -> int:
+    if not config.digest.recipients:
+        _err.print("watcher digest: no recipients: set [digest] recipients")
+        return 2
+    now = datetime.now(UTC)
+    slot = last_send_time(now, config.digest.send_at, config.digest.zone())
+    outcomes = asyncio.run(deliver_digests(store, config, now=now, slot=slot))
+    for outcome in outcomes:
+        counts = f"{outcome.items} articles, {outcome.near_misses} near misses"
+        if outcome.status == "sent":
+            _out.print(f"{outcome.recipient}: sent ({counts}) {outcome.message_id}", markup=False)
+        elif outcome.status == "empty":
+            _out.print(f"{outcome.recipient}: nothing new, nothing sent", markup=False)
+        else:
+            _out.print(
+                f"{outcome.recipient}: NOT SENT: {outcome.error}; its {counts} wait "
+                "for the next digest",
+                markup=False,
+            )
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 
 sources_app = typer.Typer(help="The configured sources and their state.")

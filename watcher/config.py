@@ -12,9 +12,12 @@ import os
 import tomllib
 from collections.abc import Mapping
 from datetime import time, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from jinja2 import TemplateError
 from pydantic import (
     AnyHttpUrl,
     BaseModel,
@@ -30,6 +33,7 @@ from watcher.errors import ConfigError
 from watcher.lexicon import Lexicon, build_lexicon
 from watcher.neardup import NearDupRule
 from watcher.schedule import Bounds
+from watcher.templating import render_subject
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -136,19 +140,84 @@ class DedupConfig(_Strict):
         return NearDupRule(**self.model_dump())
 
 
+DEFAULT_SUBJECT = "watcher, {{ date }}: {{ summary }}"
+
+
 class DigestConfig(_Strict):
+    """The daily email (watcher.digest). ``subject`` is a Jinja2 template over ``date``,
+    ``count``, ``near_misses`` and ``summary`` (such as "3 inter-Korean, 1 Russia-North
+    Korea", or "nothing new")."""
+
     recipients: list[str] = []
     sender: str = "watcher@localhost"
+    subject: Annotated[str, Field(min_length=1)] = DEFAULT_SUBJECT
     send_at: time = time(7, 0)
     timezone: str = "UTC"
+    min_score: Annotated[float, Field(ge=0, le=1)] | None = None  # None: classify.threshold
+    max_per_tie: Annotated[int, Field(ge=1)] = 10  # in full; the rest as one line each
+    near_misses: Annotated[int, Field(ge=0)] = 5
+    send_empty: bool = False  # an empty day: a one-line "nothing new", or nothing at all
+    first_days: Annotated[float, Field(gt=0)] = 1.0  # how far back a first digest reaches
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in [*value]:
+            _check_address(address)
+        if len(set(value)) != len(value):
+            raise ValueError("a recipient is listed twice")
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        _check_address(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone; use an IANA name such as Asia/Seoul") from None
+        return value
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        try:
+            sample = render_subject(value, date="1 Jan 2026", count=1, near_misses=0, summary="x")
+        except TemplateError as exc:
+            raise ValueError(f"not a usable template: {exc}") from None
+        if not sample.strip():
+            raise ValueError("the subject comes out empty")
+        return value
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _check_address(address: str) -> None:
+    _name, parsed = parseaddr(address)
+    local, at, domain = parsed.rpartition("@")
+    if not at or not local or ("." not in domain and domain != "localhost") or parsed != address:
+        raise ValueError(f"{address!r} is not an email address (name@example.org)")
 
 
 class SmtpConfig(_Strict):
+    """The mail server. The password comes only from WATCHER_SMTP_PASSWORD, so that it
+    is in no file and no log."""
+
     host: str = "localhost"
     port: Annotated[int, Field(gt=0, lt=65536)] = 25
     starttls: bool = False
     implicit_tls: bool = False
     username: str = ""
+    ca_file: Path | None = None  # trust this CA too (a private mail server's)
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    retries: Annotated[int, Field(ge=0, le=10)] = 3  # after a temporary failure
+    retry_seconds: Annotated[float, Field(ge=0)] = 10.0  # the first wait; it doubles
 
     @model_validator(mode="after")
     def _one_tls_mode(self) -> SmtpConfig:
@@ -307,7 +376,11 @@ def _resolve_paths(config: Config, base: Path, env: Mapping[str, str]) -> Config
     if not env.get("WATCHER_DATABASE_URL"):
         url = _resolve_sqlite_url(url, base)
     new_storage = storage.model_copy(update={"corpus_dir": corpus, "database_url": url})
-    return config.model_copy(update={"storage": new_storage})
+    update: dict[str, Any] = {"storage": new_storage}
+    ca_file = config.smtp.ca_file
+    if ca_file is not None and not ca_file.is_absolute():
+        update["smtp"] = config.smtp.model_copy(update={"ca_file": base / ca_file})
+    return config.model_copy(update=update)
 
 
 def _resolve_sqlite_url(url: str, base: Path) -> str:

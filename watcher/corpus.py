@@ -32,6 +32,7 @@ __all__ = [
     "render",
     "scan",
     "sync_corpus",
+    "write_atomically",
     "write_exclusive",
     "write_manifest",
 ]
@@ -100,14 +101,20 @@ def write_exclusive(folder: Path, name: str, content: str) -> None:
 
 def write_manifest(folder: Path, rows: list[dict[str, Any]]) -> None:
     _ensure_folder(folder)
-    fd, temporary = tempfile.mkstemp(prefix=_TEMPORARY, suffix=".jsonl", dir=folder)
+    lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    write_atomically(folder / MANIFEST, lines)
+
+
+def write_atomically(path: Path, content: str) -> None:
+    """Replace ``path`` with ``content``: a reader sees the old file or the new one,
+    never half of one, whenever the writer is killed."""
+    fd, temporary = tempfile.mkstemp(prefix=_TEMPORARY, suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, folder / MANIFEST)
+        os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
         raise

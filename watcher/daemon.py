@@ -5,6 +5,10 @@
     | the sources due now (watcher.schedule.is_due over the store's states)
     | one pass over them, holding the corpus lock (watcher.lock)
     | each polled source's next poll planned by the pass (watcher.schedule.plan)
+    at [digest] send_at in its time zone (a cron trigger), when there are recipients:
+    | each recipient's digest not yet sent for that slot, off the event loop
+    | a failure is retried after 10 minutes, doubling up to 3 hours
+    | at start-up, a slot missed while the daemon was down is served once
     SIGHUP:  re-read the configuration; a bad file is reported and the old one kept
     SIGTERM, SIGINT: stop asking, abandon the pass in flight, exit 0
 
@@ -20,13 +24,15 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from watcher.app import make_classifier, open_store
 from watcher.config import Config, load_config
+from watcher.digest import deliver_digests, last_send_time
 from watcher.errors import ConfigError
 from watcher.health import HealthServer, Metrics
 from watcher.http import Fetcher
@@ -42,6 +48,8 @@ __all__ = ["Daemon"]
 log = logging.getLogger(__name__)
 
 _STOP_GRACE_SECONDS = 5.0
+_DIGEST_RETRY = timedelta(minutes=10)  # after a failed send; doubles
+_DIGEST_RETRY_CAP = timedelta(hours=3)
 
 
 class Daemon:
@@ -59,6 +67,9 @@ class Daemon:
         self._pass: asyncio.Task[PassReport | None] | None = None
         self.metrics = Metrics()
         self._robots = RobotsCache()  # a host's rules are read once a day, not once a pass
+        self._scheduler: AsyncIOScheduler | None = None
+        self._store: Store | None = None
+        self._digest_failures = 0
 
     @property
     def passes(self) -> int:
@@ -91,6 +102,8 @@ class Daemon:
                     max_instances=1,
                     misfire_grace_time=None,
                 )
+                self._scheduler, self._store = scheduler, store
+                self._schedule_digest(catch_up=True)
                 scheduler.start()
                 if self._config.daemon.listen:
                     await health.start(self._config.daemon.listen)
@@ -118,7 +131,83 @@ class Daemon:
             log.error("config_reload_failed", extra={"error": str(exc)})
             return
         self._config = config
+        self._schedule_digest(catch_up=False)
         log.info("config_reloaded", extra={"sources": len(config.sources)})
+
+    def _schedule_digest(self, *, catch_up: bool) -> None:
+        """The digest's cron job as the configuration says (none without recipients);
+        at start-up, also a run now for a slot missed while the daemon was down."""
+        scheduler, settings = self._scheduler, self._config.digest
+        if scheduler is None:
+            return
+        for job_id in ("digest", "digest-retry"):
+            if scheduler.get_job(job_id) is not None:
+                scheduler.remove_job(job_id)
+        if not settings.recipients:
+            return
+        trigger = CronTrigger(
+            hour=settings.send_at.hour,
+            minute=settings.send_at.minute,
+            second=settings.send_at.second,
+            timezone=settings.zone(),
+        )
+        scheduler.add_job(
+            self._digest,
+            trigger,
+            id="digest",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
+        )
+        if catch_up and self._missed_digest():
+            scheduler.add_job(
+                self._digest,
+                "date",
+                run_date=self._clock(),
+                id="digest-retry",
+                max_instances=1,
+            )
+
+    def _missed_digest(self) -> bool:
+        """Whether a recipient who has had digests lacks the latest slot's: a
+        recipient new to this configuration waits for the next send time."""
+        assert self._store is not None
+        settings = self._config.digest
+        slot = last_send_time(self._clock(), settings.send_at, settings.zone())
+        return any(
+            self._store.has_digests(r) and not self._store.digest_done(r, slot)
+            for r in settings.recipients
+        )
+
+    async def _digest(self) -> None:
+        """Each recipient's digest for the latest slot, unless already sent for it."""
+        store, config = self._store, self._config
+        assert store is not None
+        assert self._scheduler is not None
+        now = self._clock()
+        slot = last_send_time(now, config.digest.send_at, config.digest.zone())
+        waiting = [r for r in config.digest.recipients if not store.digest_done(r, slot)]
+        if not waiting:
+            return
+        try:
+            outcomes = await deliver_digests(store, config, now=now, slot=slot, recipients=waiting)
+        except Exception:
+            log.exception("digest_failed")  # the database, most likely: try again later
+            outcomes = []
+        if outcomes and all(o.status != "failed" for o in outcomes):
+            self._digest_failures = 0
+            return
+        self._digest_failures += 1
+        wait = min(_DIGEST_RETRY * 2 ** (self._digest_failures - 1), _DIGEST_RETRY_CAP)
+        self._scheduler.add_job(
+            self._digest,
+            "date",
+            run_date=now + wait,
+            id="digest-retry",
+            replace_existing=True,
+            max_instances=1,
+        )
+        log.warning("digest_retry_scheduled", extra={"wait_seconds": wait.total_seconds()})
 
     async def _tick(self, store: Store, pool: WorkerPool) -> None:
         """Start a pass over the sources that are due, unless one is running: one pass

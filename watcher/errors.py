@@ -3,6 +3,7 @@
     WatcherError
     ├── ConfigError          bad configuration file or environment value (exit 2)
     ├── StoreError           the database is unusable (schema, connection)
+    ├── DeliveryError        the mail server did not take a message; ``temporary`` or not
     └── FetchError           one HTTP fetch failed; ``kind`` is one of FETCH_ERROR_KINDS
         └── BlockedAddress   the resolved address is private and not allowed
 
@@ -20,6 +21,7 @@ __all__ = [
     "TRANSIENT_KINDS",
     "BlockedAddress",
     "ConfigError",
+    "DeliveryError",
     "FetchError",
     "FetchErrorKind",
     "StoreError",
@@ -101,3 +103,13 @@ class BlockedAddress(FetchError):
         # configuration may allow it, so it is retried with backoff, not dropped).
         super().__init__(host, "blocked", f"{host} resolves to non-public address {address}")
         self.address = address
+
+
+class DeliveryError(WatcherError):
+    """A message the mail server did not accept. ``temporary``: a 4xx answer or a
+    network fault, worth another try soon; else a 5xx answer or a TLS or login fault,
+    which waiting alone will not mend."""
+
+    def __init__(self, detail: str, *, temporary: bool) -> None:
+        super().__init__(detail)
+        self.temporary = temporary

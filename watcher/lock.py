@@ -17,20 +17,24 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-__all__ = ["LOCK_NAME", "pass_lock"]
+__all__ = ["DIGEST_LOCK_NAME", "LOCK_NAME", "pass_lock"]
 
 LOCK_NAME = ".watcher.lock"
+DIGEST_LOCK_NAME = ".watcher-digest.lock"  # one digest sender at a time, beside any pass
 _POLL_SECONDS = 0.2
 
 log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def pass_lock(folder: Path, on_wait: Callable[[], None] | None = None) -> AsyncIterator[None]:
-    """Hold the folder's pass lock; wait (without blocking the event loop, so a signal
-    can still stop the wait) while another process holds it."""
+async def pass_lock(
+    folder: Path, on_wait: Callable[[], None] | None = None, *, name: str = LOCK_NAME
+) -> AsyncIterator[None]:
+    """Hold the folder's pass lock (or the lock of that ``name``); wait (without
+    blocking the event loop, so a signal can still stop the wait) while another
+    process holds it."""
     folder.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    descriptor = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         waited = False
         while not _try_lock(descriptor):

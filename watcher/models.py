@@ -16,6 +16,8 @@ databases and gives it back aware, also from SQLite, which keeps no zone).
   differs (a seed file with its masthead versus the same article extracted from the web).
 - ``Band``: an item's MinHash LSH keys (``watcher.neardup``): the near-duplicate index,
   kept in the database so that no process holds it in memory or rebuilds it at start-up.
+- ``Digest``: every digest made for a recipient, sent or not; ``DigestItem``: what each
+  recipient has been sent, so that nothing reaches anyone twice.
 """
 
 from __future__ import annotations
@@ -25,7 +27,18 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Band", "Entry", "Item", "Mark", "Paragraph", "Setting", "Source", "UrlAlias"]
+__all__ = [
+    "Band",
+    "Digest",
+    "DigestItem",
+    "Entry",
+    "Item",
+    "Mark",
+    "Paragraph",
+    "Setting",
+    "Source",
+    "UrlAlias",
+]
 
 
 class Source(SQLModel, table=True):
@@ -47,6 +60,7 @@ class Source(SQLModel, table=True):
     last_new_at: datetime | None = None  # the last poll that brought a new entry
     polls_without_new: int = 0  # successful polls since then: many mean a stale feed
     gap_suspected_at: datetime | None = None  # a poll found every entry new: some lost?
+    failing_since: datetime | None = None  # the first of the failures in a row
 
 
 class Item(SQLModel, table=True):
@@ -69,6 +83,10 @@ class Item(SQLModel, table=True):
     score: float = 0.0
     labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # every tie's score, not only those that passed: the strongest names a near miss's tie
+    tie_scores: dict[str, float] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     user_mark: str | None = Field(default=None, max_length=20)
     file: str | None = Field(default=None, unique=True, max_length=255)
     file_number: int | None = Field(default=None, unique=True)
@@ -149,3 +167,31 @@ class Setting(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=100)
     value: str = Field(max_length=1000)
+
+
+class Digest(SQLModel, table=True):
+    """One digest for one recipient: sent, empty (nothing to say) or failed."""
+
+    __tablename__ = "digests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient: str = Field(max_length=320, index=True)
+    slot: datetime | None = None  # the scheduled send time it served; None: sent by hand
+    selected_at: datetime  # when its articles were chosen
+    sent_at: datetime | None = None  # when the server accepted it
+    status: str = Field(max_length=10)  # sent | empty | failed
+    message_id: str | None = Field(default=None, max_length=300)
+    items: int = 0
+    near_misses: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class DigestItem(SQLModel, table=True):
+    """An article a recipient has been sent (in full, or as a near miss): never again."""
+
+    __tablename__ = "digest_items"
+
+    recipient: str = Field(max_length=320, primary_key=True)
+    item_id: int = Field(foreign_key="items.id", primary_key=True, index=True)
+    digest_id: int = Field(foreign_key="digests.id", index=True)
+    kind: str = Field(max_length=10)  # item | near_miss

@@ -451,6 +451,7 @@ class Pipeline:
             score=verdict.score,
             labels=verdict.labels,
             evidence=verdict.evidence,
+            tie_scores=verdict.ties,
             final_url=article.url,
         )
         filed = verdict.relevant or self._config.storage.file_all

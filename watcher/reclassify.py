@@ -42,7 +42,12 @@ def reclassify(
             now_relevant += verdict.relevant and not item.relevant
             no_longer += item.relevant and not verdict.relevant
         store.update_verdict(
-            item.id, verdict.relevant, verdict.score, verdict.labels, verdict.evidence
+            item.id,
+            verdict.relevant,
+            verdict.score,
+            verdict.labels,
+            verdict.evidence,
+            verdict.ties,
         )
         wanted = (verdict.relevant or file_all) and item.user_mark != "irrelevant"
         if wanted and item.file is None:

@@ -9,12 +9,16 @@ part per concern, each in its own module.
 from __future__ import annotations
 
 from watcher.store._corpus import CorpusMixin
+from watcher.store._digests import DigestsMixin
 from watcher.store._entries import EntriesMixin
 from watcher.store._items import ItemsMixin
 from watcher.store._marks import MarksMixin
 from watcher.store._near import NearIndexMixin
 from watcher.store._rows import (
     MAX_ATTEMPTS,
+    Candidate,
+    Copy,
+    DigestRecord,
     EntryIndex,
     EntryStatus,
     ItemSummary,
@@ -29,6 +33,9 @@ from watcher.store._sources import SourcesMixin
 
 __all__ = [
     "MAX_ATTEMPTS",
+    "Candidate",
+    "Copy",
+    "DigestRecord",
     "EntryIndex",
     "EntryStatus",
     "ItemSummary",
@@ -42,6 +49,14 @@ __all__ = [
 ]
 
 
-class Store(SourcesMixin, EntriesMixin, ItemsMixin, NearIndexMixin, MarksMixin, CorpusMixin):
+class Store(
+    SourcesMixin,
+    EntriesMixin,
+    ItemsMixin,
+    NearIndexMixin,
+    MarksMixin,
+    CorpusMixin,
+    DigestsMixin,
+):
     """The database, through plain values. Open with ``Store(open_engine(url))``, and
     give it the configured near-duplicate rule (``Store(engine, config.dedup.rule())``)."""

@@ -56,6 +56,7 @@ class MarksMixin(StoreBase):
         score: float,
         labels: Sequence[str],
         evidence: Sequence[str],
+        tie_scores: Sequence[tuple[str, float]] = (),
     ) -> None:
         """The classifier's verdict only: the user's mark is kept apart and never touched."""
         values = {
@@ -63,6 +64,7 @@ class MarksMixin(StoreBase):
             "score": score,
             "labels": list(labels),
             "evidence": list(evidence),
+            "tie_scores": dict(tie_scores),
         }
         self._update(Item, item_id, values)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from watcher.config import SourceConfig
@@ -71,10 +71,15 @@ class SourcesMixin(StoreBase):
                 last_error_kind=poll.error.kind,
                 last_error=str(poll.error),
                 consecutive_failures=Source.consecutive_failures + 1,
+                failing_since=func.coalesce(Source.failing_since, now),
             )
         else:
             values.update(
-                last_success_at=now, last_error_kind=None, last_error=None, consecutive_failures=0
+                last_success_at=now,
+                last_error_kind=None,
+                last_error=None,
+                consecutive_failures=0,
+                failing_since=None,
             )
             if poll.validators is not None:
                 etag, last_modified, body_hash = poll.validators
