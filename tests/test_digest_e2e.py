@@ -7,6 +7,7 @@ import json
 import re
 import ssl
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -17,6 +18,11 @@ from pytest_httpserver import HTTPServer
 from tests.conftest import query, run_watcher, shared_path, write_config
 from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
 from tests.smtp import Inbox
+from tests.test_daemon_e2e import _aware, _daemon, _free_port, _get, _stop, _wait_for
+from watcher.config import load_config
+from watcher.db import open_engine
+from watcher.digest import last_send_time
+from watcher.store import DigestRecord, Store
 
 RELEVANT = [
     "eco20-2020-06-20-liaison-office",
@@ -366,3 +372,77 @@ def test_a_preview_sends_and_marks_nothing_and_since_widens_it(
     code, _out, err = beat.digest("--preview", "-", "--since", "last tuesday")
     assert code == 2
     assert "not an ISO 8601 time" in err
+
+
+def _daemon_config(beat: Beat, send_at: str, port: int) -> None:
+    """The beat's configuration with this send time (UTC) and a health endpoint."""
+    text = beat.config.read_text(encoding="utf-8")
+    text = text.replace('timezone = "Asia/Seoul"', f'timezone = "UTC"\nsend_at = "{send_at}"')
+    text = text.replace("[smtp]", f'[daemon]\nlisten = "127.0.0.1:{port}"\n[smtp]')
+    beat.config.write_text(text, encoding="utf-8")
+
+
+def _started(port: int) -> bool:
+    return _get(f"http://127.0.0.1:{port}/healthz") is not None
+
+
+def test_the_daemon_sends_the_digest_at_its_time_in_its_zone(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path, inbox: Inbox
+) -> None:
+    beat = _beat(threaded_server, seed_corpus, database_url, tmp_path, inbox)
+    beat.fetch()
+    send_at = (datetime.now(UTC) + timedelta(seconds=20)).replace(microsecond=0)
+    port = _free_port()
+    _daemon_config(beat, f"{send_at:%H:%M:%S}", port)
+
+    with _daemon(beat.config) as daemon:
+        _wait_for(lambda: _started(port), "the daemon started")
+        assert inbox.received == [], "nothing before the send time"
+        _wait_for(lambda: len(inbox.received) == 1, "the digest sent at its time")
+        code, events = _stop(daemon)
+
+    assert code == 0
+    (scheduled,) = [e for e in events if e["event"] == "digest_scheduled"]
+    assert scheduled["next"] == send_at.isoformat()
+    assert scheduled["missed_sent_now"] is False, "a first digest is not a missed one"
+    text, _html = _parts(inbox.received[0].message)
+    assert all(text.count(title) == 1 for title in beat.relevant_items())
+    ((slot, status),) = query(database_url, "SELECT slot, status FROM digests")
+    assert status == "sent"
+    assert _aware(slot) == send_at
+
+
+def test_a_digest_missed_while_the_daemon_was_down_is_sent_at_start_up_once(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path, inbox: Inbox
+) -> None:
+    beat = _beat(threaded_server, seed_corpus, database_url, tmp_path, inbox)
+    beat.fetch()
+    now = datetime.now(UTC)
+    send_at = (now - timedelta(hours=1)).replace(second=0, microsecond=0)
+    port = _free_port()
+    _daemon_config(beat, f"{send_at:%H:%M}", port)
+    # yesterday's digest went out; today's slot passed an hour ago while it was down
+    config = load_config(beat.config)
+    missed = last_send_time(now, config.digest.send_at, config.digest.zone())
+    yesterday = missed - timedelta(days=1)
+    store = Store(open_engine(database_url))
+    try:
+        store.record_digest(DigestRecord(ANALYST, yesterday, yesterday, "sent"))
+    finally:
+        store.close()
+
+    with _daemon(beat.config) as daemon:
+        _wait_for(lambda: len(inbox.received) == 1, "the missed digest sent at start-up")
+        _wait_for(lambda: _started(port), "the daemon serving")
+        code, events = _stop(daemon)
+    assert code == 0
+    assert [e["missed_sent_now"] for e in events if e["event"] == "digest_scheduled"] == [True]
+
+    with _daemon(beat.config) as daemon:  # started again: that slot is served already
+        _wait_for(lambda: _started(port), "the daemon started again")
+        code, events = _stop(daemon)
+    assert code == 0
+    assert [e["missed_sent_now"] for e in events if e["event"] == "digest_scheduled"] == [False]
+    assert len(inbox.received) == 1, "sent once"
+    slots = query(database_url, "SELECT slot FROM digests WHERE status = 'sent' ORDER BY id")
+    assert [_aware(s) for (s,) in slots] == [yesterday, missed]

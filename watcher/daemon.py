@@ -32,7 +32,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from watcher.app import make_classifier, open_store
 from watcher.config import Config, load_config
-from watcher.digest import deliver_digests, last_send_time
+from watcher.digest import deliver_digests, last_send_time, next_send_time
 from watcher.errors import ConfigError
 from watcher.health import HealthServer, Metrics
 from watcher.http import Fetcher
@@ -140,10 +140,11 @@ class Daemon:
         scheduler, settings = self._scheduler, self._config.digest
         if scheduler is None:
             return
-        for job_id in ("digest", "digest-retry"):
-            if scheduler.get_job(job_id) is not None:
-                scheduler.remove_job(job_id)
+        if scheduler.get_job("digest") is not None:
+            scheduler.remove_job("digest")
         if not settings.recipients:
+            if scheduler.get_job("digest-retry") is not None:
+                scheduler.remove_job("digest-retry")  # a retry for nobody
             return
         trigger = CronTrigger(
             hour=settings.send_at.hour,
@@ -159,14 +160,25 @@ class Daemon:
             max_instances=1,
             misfire_grace_time=3600,
         )
-        if catch_up and self._missed_digest():
+        missed = catch_up and self._missed_digest()
+        if missed:
             scheduler.add_job(
                 self._digest,
                 "date",
                 run_date=self._clock(),
                 id="digest-retry",
+                replace_existing=True,
                 max_instances=1,
             )
+        upcoming = next_send_time(self._clock(), settings.send_at, settings.zone())
+        log.info(
+            "digest_scheduled",
+            extra={
+                "next": upcoming.isoformat(),
+                "recipients": len(settings.recipients),
+                "missed_sent_now": missed,
+            },
+        )
 
     def _missed_digest(self) -> bool:
         """Whether a recipient who has had digests lacks the latest slot's: a
