@@ -4,18 +4,24 @@ a real SMTP server (aiosmtpd) on 127.0.0.1, SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import ssl
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+import numpy as np
 import trustme
+from PIL import Image
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import query, run_watcher, shared_path, write_config
+from tests.conftest import ROOT, query, run_watcher, shared_path, write_config
 from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
 from tests.smtp import Inbox
 from tests.test_daemon_e2e import _aware, _daemon, _free_port, _get, _stop, _wait_for
@@ -446,3 +452,38 @@ def test_a_digest_missed_while_the_daemon_was_down_is_sent_at_start_up_once(
     assert len(inbox.received) == 1, "sent once"
     slots = query(database_url, "SELECT slot FROM digests WHERE status = 'sent' ORDER BY id")
     assert [_aware(s) for (s,) in slots] == [yesterday, missed]
+
+
+def test_the_html_preview_renders_on_a_phone_screen(
+    httpserver: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path, inbox: Inbox
+) -> None:
+    if shutil.which("chromium") is None:
+        if os.environ.get("WATCHER_TEST_REQUIRE_CHROMIUM"):
+            pytest.fail("Chromium is required here (.ci/run installs Debian's chromium)")
+        pytest.skip("no Chromium on this machine: apt-get install chromium")
+    beat = _beat(httpserver, seed_corpus, database_url, tmp_path, inbox)
+    beat.fetch()
+    html, png = tmp_path / "digest.html", tmp_path / "digest.png"
+    assert beat.digest("--preview", str(html))[0] == 0
+
+    shot = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "digest_screenshot.py"), str(html), str(png)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert shot.returncode == 0, shot.stderr
+    with Image.open(png) as image:
+        rgb = image.convert("RGB")
+    assert rgb.width == 2 * 390, "phone width at a phone's pixel density"
+    pixels = np.asarray(rgb, dtype=np.int32)
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    dark = int(((red < 70) & (green < 70) & (blue < 70)).sum())
+    links = int(((blue > 150) & (red < 90) & (green < 140)).sum())
+    assert dark > 5_000, "body text is drawn"
+    assert links > 1_000, "the titles are drawn as links"
+    # nothing spills sideways: the right-most columns of the page are background
+    edge = pixels[:, -4:, :].reshape(-1, 3)
+    assert len(np.unique(edge, axis=0)) <= 2, "no text runs off the right edge"

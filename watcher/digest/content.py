@@ -11,6 +11,7 @@ Everything here but ``build_digest`` is pure.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -252,7 +253,8 @@ def _article(c: Candidate, copies: Sequence[Copy], zone: ZoneInfo) -> Article:
     why = next((e for e in c.evidence if e[:80] not in lede), None)
     return Article(
         id=c.id,
-        title=(c.title or c.url or f"article {c.id}").strip(),
+        # a feed that escaped its titles twice shows "&#x27;": once is what was meant
+        title=html.unescape(c.title or c.url or f"article {c.id}").strip(),
         url=c.url,
         source=c.source or "",
         authors=c.authors,
