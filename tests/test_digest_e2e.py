@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
 import numpy as np
+import pytest
 import trustme
 from PIL import Image
 from pytest_httpserver import HTTPServer
