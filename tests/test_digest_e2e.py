@@ -3,6 +3,7 @@ a real SMTP server (aiosmtpd) on 127.0.0.1, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -18,14 +19,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trustme
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from PIL import Image
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import ROOT, query, run_watcher, shared_path, write_config
+from tests.conftest import ROOT, query, run_watcher, shared_path, text_item, write_config
 from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
 from tests.smtp import Inbox
 from tests.test_daemon_e2e import _aware, _daemon, _free_port, _get, _stop, _wait_for
 from watcher.config import load_config
+from watcher.daemon import Daemon
 from watcher.db import open_engine
 from watcher.digest import last_send_time
 from watcher.store import DigestRecord, Store
@@ -487,3 +490,102 @@ def test_the_html_preview_renders_on_a_phone_screen(
     # nothing spills sideways: the right-most columns of the page are background
     edge = pixels[:, -4:, :].reshape(-1, 3)
     assert len(np.unique(edge, axis=0)) <= 2, "no text runs off the right edge"
+
+
+def test_an_empty_day_sends_nothing_or_one_line_as_configured(
+    seed_corpus: Path, database_url: str, tmp_path: Path, inbox: Inbox
+) -> None:
+    def configure(send_empty: bool) -> Path:
+        return write_config(
+            tmp_path / "watcher.toml",
+            database_url=database_url,
+            corpus=seed_corpus,
+            sources=[],
+            tables={
+                "digest": {"recipients": [ANALYST], "send_empty": send_empty},
+                "smtp": {"host": "127.0.0.1", "port": inbox.port, "retries": 0},
+            },
+        )
+
+    quiet = run_watcher("digest", "--send", config=configure(False))
+    assert quiet.returncode == 0, quiet.stderr
+    assert inbox.received == []
+    noisy = run_watcher("digest", "--send", config=configure(True))
+    assert noisy.returncode == 0, noisy.stderr
+    (received,) = inbox.received
+    text, html = _parts(received.message)
+    assert "Nothing new on your beat since" in text
+    assert "Nothing new on your beat since" in html
+    assert "nothing new" in received.message["Subject"]
+    statuses = query(database_url, "SELECT status, items FROM digests ORDER BY id")
+    assert statuses == [("empty", 0), ("sent", 0)]
+
+
+def test_send_without_recipients_and_an_unwritable_preview_are_clear_errors(
+    seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    config = write_config(
+        tmp_path / "watcher.toml", database_url=database_url, corpus=seed_corpus, sources=[]
+    )
+    send = run_watcher("digest", "--send", config=config)
+    assert send.returncode == 2
+    assert "no recipients: set [digest] recipients" in send.stderr
+    unwritable = str(tmp_path / "no" / "such" / "d.html")
+    preview = run_watcher("digest", "--preview", unwritable, config=config)
+    assert preview.returncode == 2
+    assert "cannot write" in preview.stderr
+    assert "Traceback" not in send.stderr + preview.stderr
+
+
+def test_the_daemon_retries_a_failed_digest_later_and_then_sends_it_whole(
+    seed_corpus: Path, database_url: str, tmp_path: Path, inbox: Inbox
+) -> None:
+    path = write_config(
+        tmp_path / "watcher.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[],
+        tables={
+            "digest": {"recipients": [ANALYST], "send_at": "07:00"},
+            "smtp": {"host": "127.0.0.1", "port": inbox.port, "retries": 0},
+        },
+    )
+    now = datetime.now(UTC)
+    store = Store(open_engine(database_url))
+    body = "Seoul and Pyongyang reopened the inter-Korean hotline on Monday. " * 3
+    fetched = now - timedelta(hours=1)
+    item = store.add_item(
+        text_item("https://example.org/a", body, title="Hotline", fetched=fetched)
+    )
+    daemon = Daemon(path, load_config(path), clock=lambda: now)
+    inbox.data_answers = ["451 4.3.0 mailbox busy", "451 4.3.0 mailbox busy"]
+
+    async def scenario() -> list[datetime | None]:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.start(paused=True)  # jobs are planned, none runs by itself
+        daemon._scheduler, daemon._store = scheduler, store
+        retries = []
+        try:
+            for _ in range(3):
+                await daemon._digest()
+                job = scheduler.get_job("digest-retry")
+                retries.append(job.next_run_time if job else None)
+                if job:
+                    job.remove()
+        finally:
+            scheduler.shutdown(wait=False)
+        return retries
+
+    try:
+        retries = asyncio.run(scenario())
+        sent = store.digests(ANALYST)
+    finally:
+        store.close()
+
+    assert retries[0] == now + timedelta(minutes=10)
+    assert retries[1] == now + timedelta(minutes=20), "the wait doubles"
+    assert retries[2] is None, "sent: no more retries"
+    assert [r.status for r in sent] == ["failed", "failed", "sent"]
+    assert sent[2].item_ids == (item,)
+    (received,) = inbox.received
+    assert "Hotline" in _parts(received.message)[0]

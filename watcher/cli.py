@@ -174,7 +174,7 @@ def digest(
     and the next digest holds it)."""
     config = _load(ctx)
     if send and (preview is not None or since is not None):
-        _err.print("watcher digest: --send takes neither --preview nor --since")
+        _err.print("watcher digest: --send takes neither --preview nor --since", markup=False)
         raise typer.Exit(2)
     store = _open_database(config)
     try:
@@ -191,7 +191,7 @@ def _parse_since(value: str | None, config: Config) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        _err.print(f"watcher digest: --since {value!r} is not an ISO 8601 time")
+        _err.print(f"watcher digest: --since {value!r} is not an ISO 8601 time", markup=False)
         raise typer.Exit(2) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=config.digest.zone())
@@ -208,14 +208,14 @@ def _preview_digest(config: Config, store: Store, target: str, since: datetime |
     try:
         write_atomically(Path(target), rendered.html)
     except OSError as exc:
-        _err.print(f"watcher digest: cannot write {target}: {exc.strerror or exc}")
+        _err.print(f"watcher digest: cannot write {target}: {exc.strerror or exc}", markup=False)
         raise typer.Exit(2) from None
     _err.print(f"digest preview ({made.count} articles) written to {target}", markup=False)
 
 
 def _send_digests(config: Config, store: Store) -> int:
     if not config.digest.recipients:
-        _err.print("watcher digest: no recipients: set [digest] recipients")
+        _err.print("watcher digest: no recipients: set [digest] recipients", markup=False)
         return 2
     now = datetime.now(UTC)
     slot = last_send_time(now, config.digest.send_at, config.digest.zone())
@@ -442,7 +442,9 @@ def _select(config: Config, names: list[str], have_urls: bool) -> list[SourceCon
     unknown = [name for name in names if name not in by_name]
     if unknown:
         known = ", ".join(repr(n) for n in by_name) or "(none configured)"
-        _err.print(f"watcher: unknown source {', '.join(map(repr, unknown))}; known: {known}")
+        _err.print(
+            f"watcher: unknown source {', '.join(map(repr, unknown))}; known: {known}", markup=False
+        )
         raise typer.Exit(2)
     return [by_name[name] for name in names]
 

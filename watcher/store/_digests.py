@@ -166,11 +166,12 @@ class DigestsMixin(StoreBase):
                 query = query.where(Digest.recipient == recipient)
             rows = session.exec(query).all()
             held: dict[int, dict[str, list[int]]] = {}
-            for digest_id, item_id, kind in session.exec(
-                select(DigestItem.digest_id, DigestItem.item_id, DigestItem.kind).order_by(
-                    col(DigestItem.item_id)
-                )
-            ).all():
+            contents = (
+                select(DigestItem.digest_id, DigestItem.item_id, DigestItem.kind)
+                .where(col(DigestItem.digest_id).in_([row.id for row in rows]))
+                .order_by(col(DigestItem.item_id))
+            )
+            for digest_id, item_id, kind in session.exec(contents).all():
                 held.setdefault(digest_id, {}).setdefault(kind, []).append(item_id)
             return [DigestRecord.of(row, held.get(row.id or 0, {})) for row in rows]
 
