@@ -28,7 +28,7 @@ _BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 class Shot:
     width: int
     height: int
-    ink: float  # share of pixels that are not the page's background
+    ink: float  # share of pixels that are neither the column's nor the page's background
     content_height: int  # rows down to the last one with ink
     colours: int  # distinct colours (text, links, rules, headings)
 
@@ -37,7 +37,7 @@ def find_browser() -> str | None:
     return next((path for name in _BROWSERS if (path := shutil.which(name))), None)
 
 
-def screenshot(html: Path, png: Path, *, width: int = PHONE_WIDTH, height: int = 2400) -> Shot:
+def screenshot(html: Path, png: Path, *, width: int = PHONE_WIDTH, height: int = 5000) -> Shot:
     """Render ``html`` at ``width`` CSS pixels, twice as dense as that (a phone's
     screen), tall enough for a day's digest; raise if Chromium fails."""
     browser = find_browser()
@@ -65,8 +65,9 @@ def measure(png: Path) -> Shot:
     with Image.open(png) as image:
         pixels = np.asarray(image.convert("RGB"))
     height, width, _ = pixels.shape
-    background = pixels[2, width // 2]  # the top margin, inside the column
-    inked = (pixels != background).any(axis=2)
+    column = pixels[2, width // 2]  # the top margin, inside the column
+    page = pixels[-1, 0]  # below the column, where the window is taller than the digest
+    inked = (pixels != column).any(axis=2) & (pixels != page).any(axis=2)
     rows = np.flatnonzero(inked.any(axis=1))
     colours = len(np.unique(pixels.reshape(-1, 3), axis=0))
     last_row = int(rows[-1]) + 1 if len(rows) else 0
@@ -78,10 +79,13 @@ def main() -> None:
     parser.add_argument("html", type=Path)
     parser.add_argument("png", type=Path)
     parser.add_argument("--width", type=int, default=PHONE_WIDTH)
+    parser.add_argument("--height", type=int, default=5000, help="CSS pixels of window")
     args = parser.parse_args()
-    shot = screenshot(args.html, args.png, width=args.width)
+    shot = screenshot(args.html, args.png, width=args.width, height=args.height)
     print(f"{args.png}: {shot.width}x{shot.height} px (device pixels, 2x)")
     print(f"content down to row {shot.content_height}; ink {shot.ink:.1%}; {shot.colours} colours")
+    if shot.content_height >= shot.height:
+        print("the digest runs past the window's bottom: give a larger --height")
 
 
 if __name__ == "__main__":
