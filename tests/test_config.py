@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_watcher
+from tests.conftest import ROOT, run_watcher, shared_path
 from watcher.config import load_config
 from watcher.errors import ConfigError
 from watcher.neardup import NearDupRule
@@ -33,7 +33,38 @@ def test_default_config_loads_with_every_contract_key() -> None:
     assert config.dedup.rule() == NearDupRule(), "the shipped values are the defaults"
     assert config.digest.timezone == "Asia/Seoul"
     assert config.sources
-    assert all(s.url.scheme == "https" and s.homepage for s in config.sources)
+    assert all(s.url.scheme in ("http", "https") and s.homepage for s in config.sources)
+
+
+def test_the_default_sources_cover_the_beat_and_come_from_the_sources_seen() -> None:
+    """At least 30 sources in the beat's languages, each feed URL one that public
+    configurations or reports were seen to use (none invented)."""
+    config = load_config(ROOT / "config" / "watcher.toml", environ={})
+    sources = config.sources
+    assert len(sources) >= 30
+    assert len({s.name for s in sources}) == len(sources)
+    assert len({s.feed_url for s in sources}) == len(sources)
+    assert {s.language for s in sources} <= {"en", "ko", "ru", "de"}
+    assert {"en", "ko", "ru"} <= {s.language for s in sources}
+    table = shared_path("sources-seen.tsv").read_text(encoding="utf-8").splitlines()
+    seen = {line.split("\t")[1] for line in table[1:] if "\t" in line}
+    invented = [s.feed_url for s in sources if s.feed_url not in seen]
+    assert invented == []
+    proxies = [s.name for s in sources if "news.google.com" in s.feed_url]
+    assert proxies == [], "first-party feeds only"
+
+
+def test_sources_list_shows_every_default_source(tmp_path: Path) -> None:
+    result = run_watcher(
+        "sources",
+        "list",
+        config=ROOT / "config" / "watcher.toml",
+        env={"WATCHER_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"},
+    )
+    assert result.returncode == 0, result.stderr
+    names = [s.name for s in load_config(ROOT / "config" / "watcher.toml", environ={}).sources]
+    assert all(name in result.stdout for name in names)
+    assert result.stdout.count("never polled") == len(names)
 
 
 @pytest.mark.parametrize(
