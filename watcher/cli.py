@@ -38,6 +38,7 @@ from watcher.digest import build_digest, deliver_digests, last_send_time, render
 from watcher.errors import ConfigError, StoreError, WatcherError
 from watcher.logs import configure_logging
 from watcher.marks import mark_item
+from watcher.opml import OpmlError, export_opml, import_opml, read_opml
 from watcher.pipeline import PassReport
 from watcher.reclassify import reclassify
 from watcher.schedule import health
@@ -305,6 +306,42 @@ def sources_check(
         for line in result.warnings:
             _out.print(f"{result.name}: warning: {line}", markup=False)
     raise typer.Exit(1 if any(not r.ok for r in results) else 0)
+
+
+@sources_app.command("import")
+def sources_import(
+    ctx: typer.Context,
+    opml: Annotated[Path, typer.Argument(help="An OPML file (a feed reader's export).")],
+) -> None:
+    """Add an OPML file's feeds to the configuration file (appended as [[sources]]
+    tables; comments kept). Feeds already configured are skipped and said."""
+    state: _State = ctx.obj
+    _load(ctx)  # a broken configuration is reported as such, before the OPML
+    try:
+        document = read_opml(opml.read_bytes(), origin=str(opml))
+        report = import_opml(state.config_path, document.feeds)
+    except OSError as exc:
+        _err.print(f"watcher sources import: cannot read {opml}: {exc.strerror}", markup=False)
+        raise typer.Exit(2) from None
+    except (OpmlError, ConfigError) as exc:
+        _err.print(f"watcher sources import: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    for feed in report.added:
+        _out.print(f"added {feed.name} <{feed.url}>", markup=False)
+    for name, why in report.skipped:
+        _out.print(f"skipped {name}: {why}", markup=False)
+    for problem in document.problems:
+        _out.print(f"warning: {problem}", markup=False)
+    _out.print(
+        f"{len(report.added)} added to {state.config_path}, {len(report.skipped)} skipped",
+        markup=False,
+    )
+
+
+@sources_app.command("export")
+def sources_export(ctx: typer.Context) -> None:
+    """Every configured source as OPML 2.0, on stdout."""
+    sys.stdout.write(export_opml(list(_load(ctx).sources)))
 
 
 def _when(moment: datetime | None) -> str:
