@@ -12,10 +12,18 @@ from dataclasses import dataclass
 from watcher.classify import Classifier, Verdict
 from watcher.extract import Article, ExtractFailed, extract_page
 from watcher.feeds import ParsedFeed, parse_feed
+from watcher.listing import parse_listing
 from watcher.neardup import Fingerprint, NearDupRule
+from watcher.sitemaps import Sitemap, parse_sitemap
 from watcher.workers import Shared
 
-__all__ = ["Analysed", "analyse", "parse_feed_in_worker"]
+__all__ = [
+    "Analysed",
+    "analyse",
+    "parse_feed_in_worker",
+    "parse_listing_in_worker",
+    "parse_sitemap_in_worker",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +58,15 @@ def analyse(
 def parse_feed_in_worker(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
     """A feed's bytes parsed (feedparser is pure CPU work, like extraction)."""
     return parse_feed(body, url=url, content_type=content_type)
+
+
+def parse_sitemap_in_worker(body: bytes, max_bytes: int) -> Sitemap:
+    """A sitemap's bytes parsed (a news sitemap may list thousands of URLs)."""
+    return parse_sitemap(body, max_bytes=max_bytes)
+
+
+def parse_listing_in_worker(
+    body: bytes, url: str, content_type: str | None, selector: str
+) -> ParsedFeed:
+    """A listing page's article links, picked by the source's CSS selector."""
+    return parse_listing(body, url=url, content_type=content_type, selector=selector)

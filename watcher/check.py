@@ -15,9 +15,9 @@ from datetime import datetime
 
 from watcher.config import HttpConfig, SourceConfig
 from watcher.errors import FetchError
-from watcher.feeds import parse_feed
 from watcher.http import Fetcher, Response
-from watcher.pipeline import FEED_ACCEPT, check_parsed
+from watcher.reading import ACCEPT, SourceReader
+from watcher.workers import WorkerPool
 
 __all__ = ["SourceCheck", "check_sources"]
 
@@ -38,16 +38,20 @@ class SourceCheck:
 
 
 async def check_sources(config: HttpConfig, sources: Sequence[SourceConfig]) -> list[SourceCheck]:
-    async with Fetcher(config) as fetcher:
-        return list(await asyncio.gather(*(_check(fetcher, source) for source in sources)))
-
-
-async def _check(fetcher: Fetcher, source: SourceConfig) -> SourceCheck:
+    workers = WorkerPool(0)  # parsing inline: a check is a handful of sources
     try:
-        response = await fetcher.get(source.feed_url, accept=FEED_ACCEPT)
+        async with Fetcher(config) as fetcher:
+            reader = SourceReader(fetcher, workers, config.max_bytes)
+            return list(await asyncio.gather(*(_check(fetcher, reader, s) for s in sources)))
+    finally:
+        workers.close()
+
+
+async def _check(fetcher: Fetcher, reader: SourceReader, source: SourceConfig) -> SourceCheck:
+    try:
+        response = await fetcher.get(source.feed_url, accept=ACCEPT[source.kind])
         assert isinstance(response, Response)  # no validators were sent
-        body, url, kind = response.body, response.final_url, response.content_type
-        parsed = check_parsed(response, parse_feed(body, url=url, content_type=kind))
+        parsed = await reader.parse(source, response, since=None)
     except FetchError as error:
         return SourceCheck(source.name, source.feed_url, error=error)
     dates = [entry.published for entry in parsed.entries if entry.published]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import time, timedelta
@@ -31,6 +32,7 @@ from pydantic import (
 
 from watcher.errors import ConfigError
 from watcher.lexicon import Lexicon, build_lexicon
+from watcher.listing import css_to_xpath
 from watcher.neardup import NearDupRule
 from watcher.schedule import Bounds
 from watcher.templating import render_subject
@@ -227,6 +229,14 @@ class SmtpConfig(_Strict):
 
 
 class SourceConfig(_Strict):
+    """One source. ``kind`` says what ``url`` is: a feed (RSS, Atom, JSON Feed), a
+    sitemap (or sitemap index, gzipped or not), or a listing page whose article links
+    ``selector`` (CSS) picks out. ``url_pattern`` (a regular expression searched in each
+    link) keeps only article URLs from a sitemap or listing. ``fetch_page = false`` takes
+    a feed's own full text instead of downloading each page (a summary-only feed's pages
+    are downloaded anyway). ``sitemap`` names a feed source's sitemap, read to backfill
+    when a poll suggests entries dropped off the feed unseen."""
+
     name: Annotated[str, Field(min_length=1)]
     url: AnyHttpUrl
     homepage: AnyHttpUrl | None = None
@@ -234,11 +244,45 @@ class SourceConfig(_Strict):
     tags: list[str] = []
     interval_minutes: Annotated[int, Field(ge=1)] = 60
     max_age_days: Annotated[int, Field(ge=0)] = 30
-    kind: Literal["feed"] = "feed"
+    kind: Literal["feed", "sitemap", "listing"] = "feed"
+    selector: str | None = None
+    url_pattern: str | None = None
+    fetch_page: bool = True
+    sitemap: AnyHttpUrl | None = None
 
     @property
     def feed_url(self) -> str:
         return str(self.url)
+
+    @field_validator("url_pattern")
+    @classmethod
+    def _pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+    @field_validator("selector")
+    @classmethod
+    def _selector(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                css_to_xpath(value)
+            except ValueError as exc:
+                raise ValueError(f"not a CSS selector: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _kind_options(self) -> SourceConfig:
+        if self.kind == "listing" and not self.selector:
+            raise ValueError("a listing source needs a selector for its article links")
+        if self.kind != "listing" and self.selector:
+            raise ValueError("selector is for listing sources only")
+        if self.kind != "feed" and (self.sitemap or not self.fetch_page):
+            raise ValueError("sitemap and fetch_page are for feed sources only")
+        return self
 
 
 class PartyConfig(_Strict):

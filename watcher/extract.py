@@ -13,6 +13,7 @@ Extraction is pure and CPU-bound: the pipeline runs it on ``workers.WorkerPool``
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from dataclasses import dataclass
@@ -27,18 +28,22 @@ from trafilatura.settings import Document
 from w3lib.encoding import html_to_unicode
 
 from watcher.dedup import normalize_text
+from watcher.pdf import PdfError, read_pdf
 
 __all__ = [
     "Article",
     "ExtractFailed",
     "decode_html",
     "extract_page",
+    "feed_page",
+    "full_text",
     "html_to_paragraphs",
 ]
 
 log = logging.getLogger(__name__)
 
 MIN_WORDS = 60  # below this a page is a teaser or a wall; try the feed's content
+FULL_TEXT_WORDS = 150  # a feed entry this long carries the article, not a summary
 _CHALLENGE = re.compile(
     r"just a moment|enable javascript and cookies|checking your browser|attention required"
     r"|cf-chl|captcha|access denied",
@@ -72,8 +77,10 @@ def extract_page(
 ) -> Article | ExtractFailed:
     """The whole cascade for one page. Runs in a worker process: pure, never raises."""
     try:
-        html = decode_html(body, content_type)
-        return _extract(html, url, feed_content)
+        if body[:5] == b"%PDF-" or "pdf" in (content_type or "").lower():
+            return _extract_pdf(body, url)
+        page = decode_html(body, content_type)
+        return _extract(page, url, feed_content)
     except Exception as exc:  # a worker must answer, whatever trafilatura or lxml raise
         log.warning("extract_crashed", extra={"url": url, "error": repr(exc)})
         return ExtractFailed(url, "extract_error", f"extraction crashed: {exc!r}")
@@ -119,6 +126,44 @@ def _trafilatura(html: str, url: str, *, fast: bool) -> Document | None:
         include_comments=False,  # reader comments are not the article
     )
     return doc if isinstance(doc, Document) else None
+
+
+def _extract_pdf(body: bytes, url: str) -> Article | ExtractFailed:
+    try:
+        document = read_pdf(body)
+    except PdfError as exc:
+        return ExtractFailed(url, "extract_error", str(exc))
+    if _word_count(document.text) < MIN_WORDS:
+        return ExtractFailed(url, "extract_error", "the PDF has no text layer (scanned?)")
+    first_line = document.text.split("\n", 1)[0]
+    title = document.title or (first_line if len(first_line) < 200 else None)
+    return Article(
+        url=url,
+        declared_canonical=None,
+        title=title,
+        text=_drop_repeated_title(document.text, title),
+        authors=document.authors,
+        published=document.published,
+        language=None,
+        sitename=None,
+        from_feed=False,
+    )
+
+
+def full_text(feed_content: str | None) -> bool:
+    """Whether a feed entry carries the whole article (not an 18-word summary)."""
+    if not feed_content:
+        return False
+    return _word_count(" ".join(html_to_paragraphs(feed_content))) >= FULL_TEXT_WORDS
+
+
+def feed_page(title: str | None, feed_content: str | None) -> bytes:
+    """A feed entry's full text as the page it stands for, for the same extraction."""
+    heading = f"<h1>{html.escape(title)}</h1>" if title else ""
+    return (
+        f"<!DOCTYPE html><html><head><meta charset=utf-8><title>{html.escape(title or '')}"
+        f"</title></head><body><article>{heading}{feed_content or ''}</article></body></html>"
+    ).encode()
 
 
 def decode_html(body: bytes, content_type: str | None) -> str:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from watcher.analyse import Analysed, analyse, parse_feed_in_worker
+from watcher.analyse import Analysed, analyse
 from watcher.classify import Classifier
 from watcher.config import Config, SourceConfig
 from watcher.corpus import highest_number, render, write_exclusive, write_manifest
@@ -41,11 +41,13 @@ from watcher.dedup import (
     trusted_canonical,
     url_hash,
 )
-from watcher.errors import FetchError, FetchErrorKind
-from watcher.extract import ExtractFailed
+from watcher.errors import FetchError
+from watcher.extract import ExtractFailed, feed_page, full_text
 from watcher.feeds import FeedEntry, ParsedFeed
 from watcher.http import Fetcher, NotModified, Response
+from watcher.listing import matching
 from watcher.neardup import Fingerprint
+from watcher.reading import ACCEPT, SourceReader, check_parsed
 from watcher.robots import RobotsCache
 from watcher.schedule import PollOutcome, plan
 from watcher.store import NewEntry, NewItem, PendingEntry, PollRecord, SourceState, Store
@@ -63,12 +65,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MANUAL_SOURCE = "urn:watcher:command-line"
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, "
-    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
-)
+FEED_ACCEPT = ACCEPT["feed"]
+_BACKFILL_SLACK = timedelta(days=1)
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
-_PAGE_TYPES = ("html", "xml", "text/plain")
+_PAGE_TYPES = ("html", "xml", "text/plain", "application/pdf")
+_FEED_PAGE = "text/html; charset=utf-8"
 _GAP_MIN_ENTRIES = 3
 
 
@@ -142,6 +143,7 @@ class Pipeline:
         self._store = store
         self._fetcher = fetcher
         self._workers = workers
+        self._reader = SourceReader(fetcher, workers, config.http.max_bytes)
         self._shared_classifier = workers.share(classifier)
         self._near = config.dedup.rule()
         self._robots = (robots or RobotsCache()) if config.http.respect_robots else None
@@ -186,18 +188,8 @@ class Pipeline:
         jobs = read.jobs
         retries = self._store.due_retries(state.id, self._clock(), (job.entry_id for job in jobs))
         jobs += [_job_from_pending(pending) for pending in retries]
-        await self._run_jobs(source.name, source.language, jobs, report)
+        await self._run_jobs(source.name, source.language, jobs, report, source.fetch_page)
         return report
-
-    async def _parse(self, response: Response) -> ParsedFeed:
-        """feedparser on a worker process: parsing is most of a feed poll's CPU, and a
-        pass over hundreds of feeds would otherwise parse them one at a time."""
-        try:
-            return await self._workers.run(
-                parse_feed_in_worker, response.body, response.final_url, response.content_type
-            )
-        except WorkerCrashed as exc:
-            raise FetchError(response.url, "parse_error", f"worker died: {exc}") from exc
 
     def _record_poll(
         self,
@@ -252,7 +244,10 @@ class Pipeline:
     ) -> _FeedRead:
         """The new entries, stored as pending; their jobs; what the server asks."""
         result = await self._fetcher.get(
-            source.feed_url, etag=state.etag, last_modified=state.last_modified, accept=FEED_ACCEPT
+            source.feed_url,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            accept=ACCEPT[source.kind],
         )
         fresh = timedelta(seconds=result.fresh_for) if result.fresh_for else None
         if isinstance(result, NotModified):
@@ -261,21 +256,53 @@ class Pipeline:
         if body_hash == state.body_hash:
             # Some servers send no validators; an identical body needs no parsing.
             return _FeedRead([], fresh, None)
-        parsed = check_parsed(result, await self._parse(result))
+        parsed = await self._reader.parse(source, result, state.last_success_at)
         if parsed.ttl_minutes:
             fresh = max(fresh or timedelta(0), timedelta(minutes=parsed.ttl_minutes))
         report.seen = len(parsed.entries)
         report.warnings += _feed_warnings(parsed)
         first_poll = state.last_success_at is None
-        jobs = self._admit(state, list(parsed.entries), report, first_poll, source.max_age_days)
-        gap = _possible_gap(first_poll, len(parsed.entries), report.new)
+        # A sitemap lists a site's whole archive, mostly undated: on a first poll an
+        # undated page is archive (recorded, not fetched), as a too-old entry is.
+        undated_old = source.kind == "sitemap"
+        entries = list(parsed.entries)
+        jobs = self._admit(state, entries, report, first_poll, source.max_age_days, undated_old)
+        gap = source.kind == "feed" and _possible_gap(first_poll, len(entries), report.new)
         if gap:
             report.warnings.append(
                 f"possible gap: all {report.new} entries are new since the last poll;"
                 " older ones may have dropped off the feed unseen"
             )
             log.warning("possible_gap", extra={"source": source.name, "entries": report.new})
+            if source.sitemap is not None and state.last_success_at is not None:
+                jobs += await self._backfill(source, state, report)
         return _FeedRead(jobs, fresh, (result.etag, result.last_modified, body_hash), gap)
+
+    async def _backfill(
+        self, source: SourceConfig, state: SourceState, report: SourceReport
+    ) -> list[_Job]:
+        """After a possible gap, the pages the feed's sitemap dates since the last good
+        poll: what dropped off the feed is found there. A failure is a warning."""
+        since = state.last_success_at
+        assert since is not None
+        url = str(source.sitemap)
+        try:
+            response = await self._fetcher.get(url, accept=ACCEPT["sitemap"])
+            assert isinstance(response, Response)  # no validators were sent
+            parsed = await self._reader.sitemap(response, since)
+        except FetchError as exc:
+            report.warnings.append(f"sitemap backfill failed: {exc}")
+            return []
+        recent = [
+            entry
+            for entry in matching(parsed.entries, source.url_pattern)
+            if entry.published is not None and entry.published >= since - _BACKFILL_SLACK
+        ]
+        before = report.new
+        jobs = self._admit(state, recent, report, False, source.max_age_days)
+        report.warnings.append(f"backfilled {report.new - before} entries from {url}")
+        log.info("sitemap_backfill", extra={"source": source.name, "new": report.new - before})
+        return jobs
 
     def _admit(
         self,
@@ -284,6 +311,7 @@ class Pipeline:
         report: SourceReport,
         first_poll: bool,
         max_age_days: int,
+        undated_old: bool = False,
     ) -> list[_Job]:
         """Record the entries not seen before (in one statement); the jobs they make.
 
@@ -306,7 +334,9 @@ class Pipeline:
             if item_id is not None:
                 outcome = "duplicate"
                 report.duplicates += 1
-            elif first_poll and _too_old(entry, max_age_days, now):
+            elif first_poll and (
+                _too_old(entry, max_age_days, now) or (undated_old and entry.published is None)
+            ):
                 outcome = "too_old"  # recorded, not fetched
             fresh.setdefault(entry.key, _new_entry(entry, link_hash, now, outcome, item_id))
         report.new += len(fresh)
@@ -329,18 +359,25 @@ class Pipeline:
     # -- the entries ---------------------------------------------------------------
 
     async def _run_jobs(
-        self, name: str, language: str | None, jobs: list[_Job], report: SourceReport
+        self,
+        name: str,
+        language: str | None,
+        jobs: list[_Job],
+        report: SourceReport,
+        fetch_page: bool = True,
     ) -> None:
         if not jobs:
             return
         self._progress(name, len(jobs))
-        outcomes = await asyncio.gather(*(self._process(name, language, job) for job in jobs))
+        outcomes = await asyncio.gather(
+            *(self._process(name, language, job, fetch_page) for job in jobs)
+        )
         for job, outcome in zip(jobs, outcomes, strict=True):
             _count(report, job, outcome)
 
-    async def _process(self, source: str, language: str | None, job: _Job) -> str:
+    async def _process(self, source: str, language: str | None, job: _Job, fetch_page: bool) -> str:
         try:
-            return await self._process_entry(source, language, job)
+            return await self._process_entry(source, language, job, fetch_page)
         except Exception as exc:
             # One entry's surprise must not end the pass. Its row stays pending or
             # failed, so it is tried again (and given up after MAX_ATTEMPTS).
@@ -354,7 +391,9 @@ class Pipeline:
         finally:
             self._progress(source, -1)
 
-    async def _process_entry(self, source: str, language: str | None, job: _Job) -> str:
+    async def _process_entry(
+        self, source: str, language: str | None, job: _Job, fetch_page: bool
+    ) -> str:
         link = canonical_url(job.link)
         known = None if job.link_checked else self._known_item(link)
         if known is not None:
@@ -362,21 +401,20 @@ class Pipeline:
                 job.entry_id, outcome="duplicate", item_id=known, duplicate=True, now=self._clock()
             )
             return "duplicate"
-        refusal = await self._robots.refusal(self._fetcher, job.link) if self._robots else None
-        if refusal is not None:
-            return self._failed(source, job, "robots", refusal.reason, transient=refusal.retry)
-        try:
-            page = await self._fetcher.get(job.link, accept=_PAGE_ACCEPT)
-            assert isinstance(page, Response)  # no validators were sent
-            _check_page_type(page)
-        except FetchError as exc:
-            return self._failed(source, job, exc.kind, str(exc), exc.transient)
+        content_type: str | None
+        if not fetch_page and full_text(job.feed_content):
+            body, content_type, url = feed_page(job.title, job.feed_content), _FEED_PAGE, job.link
+        else:
+            fetched = await self._fetch_page(source, job)
+            if isinstance(fetched, str):
+                return fetched
+            body, content_type, url = fetched.body, fetched.content_type, fetched.final_url
         try:
             result = await self._workers.run(
                 analyse,
-                page.body,
-                page.content_type,
-                page.final_url,
+                body,
+                content_type,
+                url,
                 job.feed_content,
                 job.title,
                 language,
@@ -398,6 +436,19 @@ class Pipeline:
                 log.error("corpus_write_failed", extra={"file": filing[2], "error": str(exc)})
                 return f"failed:corpus: cannot write {filing[2]}: {exc} (written at next start)"
         return outcome
+
+    async def _fetch_page(self, source: str, job: _Job) -> Response | str:
+        """The article's page, or the outcome of its failure (robots.txt included)."""
+        refusal = await self._robots.refusal(self._fetcher, job.link) if self._robots else None
+        if refusal is not None:
+            return self._failed(source, job, "robots", refusal.reason, transient=refusal.retry)
+        try:
+            page = await self._fetcher.get(job.link, accept=_PAGE_ACCEPT)
+            assert isinstance(page, Response)  # no validators were sent
+            _check_page_type(page)
+        except FetchError as exc:
+            return self._failed(source, job, exc.kind, str(exc), exc.transient)
+        return page
 
     def _failed(self, source: str, job: _Job, kind: str, detail: str, transient: bool) -> str:
         now = self._clock()
@@ -518,23 +569,6 @@ def _possible_gap(first_poll: bool, entries: int, new: int) -> bool:
     holds since the last poll (downtime, a slow schedule), and entries in between may
     have been missed. A feed of one or two entries says too little to tell."""
     return not first_poll and entries >= _GAP_MIN_ENTRIES and new == entries
-
-
-def check_parsed(response: Response, parsed: ParsedFeed) -> ParsedFeed:
-    """The parsed feed, or FetchError when the response holds no feed at all, or an
-    ill-formed one that yields nothing (a truncated download, a broken generator): a
-    failure, retried with backoff, not a quiet source."""
-    if not parsed.entries and (not parsed.version or parsed.ill_formed):
-        kind: FetchErrorKind = "parse_error" if _looks_like_xml(response.body) else "not_a_feed"
-        detail = parsed.problem or "no feed found in the response"
-        content_type = response.content_type or "no content type"
-        raise FetchError(response.url, kind, f"{detail} ({content_type})")
-    return parsed
-
-
-def _looks_like_xml(body: bytes) -> bool:
-    head = body[:512].lstrip().lower()
-    return head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf")) and b"<html" not in head
 
 
 def _feed_warnings(parsed: ParsedFeed) -> list[str]:
