@@ -35,7 +35,8 @@ from watcher.corpus import write_atomically
 from watcher.daemon import Daemon
 from watcher.db import open_engine
 from watcher.digest import build_digest, deliver_digests, last_send_time, render
-from watcher.errors import ConfigError, StoreError, WatcherError
+from watcher.discover import discover, toml_blocks
+from watcher.errors import ConfigError, FetchError, StoreError, WatcherError
 from watcher.logs import configure_logging
 from watcher.marks import mark_item
 from watcher.opml import OpmlError, export_opml, import_opml, read_opml
@@ -306,6 +307,28 @@ def sources_check(
         for line in result.warnings:
             _out.print(f"{result.name}: warning: {line}", markup=False)
     raise typer.Exit(1 if any(not r.ok for r in results) else 0)
+
+
+@sources_app.command("discover")
+def sources_discover(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="A site's home or section page.")],
+) -> None:
+    """Find a site's feeds and sitemaps; print them as [[sources]] tables to paste.
+    Exit 1 if none was found."""
+    config = _load_optional(ctx)
+    try:
+        found = asyncio.run(discover(config.http, url))
+    except FetchError as exc:
+        _err.print(f"watcher sources discover: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    for problem in found.problems:
+        _err.print(f"watcher sources discover: warning: {problem}", markup=False)
+    blocks = toml_blocks(found)
+    if not blocks:
+        _err.print(f"watcher sources discover: no feed or sitemap at {found.page}", markup=False)
+        raise typer.Exit(1)
+    sys.stdout.write(blocks)
 
 
 @sources_app.command("import")
