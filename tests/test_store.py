@@ -187,11 +187,21 @@ def test_a_database_from_before_the_index_is_keyed_on_first_use(tmp_path: Path) 
         store.close()
 
 
+def _not_search(name: str | None, kind: str, _parents: object) -> bool:
+    """The search index is the database's own (FTS5 tables, a generated tsvector column
+    and its index, migration 0007): no model describes it."""
+    name = name or ""
+    if kind == "table":
+        return not name.startswith("items_fts")
+    return name not in ("search", "ix_items_search")
+
+
 def test_the_migrations_make_the_schema_the_models_describe(database_url: str) -> None:
     engine = open_engine(database_url)
     try:
         with engine.connect() as connection:
-            drift = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+            context = MigrationContext.configure(connection, opts={"include_name": _not_search})
+            drift = compare_metadata(context, SQLModel.metadata)
     finally:
         engine.dispose()
     assert drift == []

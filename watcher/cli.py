@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from watcher.app import fetch_pass, make_classifier, open_store
+from watcher.atom import relevant_feed
 from watcher.check import check_sources
 from watcher.classify import KeywordClassifier
 from watcher.classify_io import InputError, read_inputs, verdict_json
@@ -33,7 +34,7 @@ from watcher.config import (
 )
 from watcher.corpus import write_atomically
 from watcher.daemon import Daemon
-from watcher.db import open_engine
+from watcher.db import current_revision, open_engine, upgrade
 from watcher.digest import build_digest, deliver_digests, last_send_time, render
 from watcher.discover import discover, toml_blocks
 from watcher.errors import ConfigError, FetchError, StoreError, WatcherError
@@ -43,6 +44,7 @@ from watcher.opml import OpmlError, export_opml, import_opml, read_opml
 from watcher.pipeline import PassReport
 from watcher.reclassify import reclassify
 from watcher.schedule import health
+from watcher.search import SearchQuery, search_terms
 from watcher.store import Store
 
 app = typer.Typer(
@@ -398,6 +400,42 @@ def items_list(
     _out.print(table)
 
 
+@items_app.command("search")
+def items_search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="Words to find (all of them, as prefixes).")],
+    label: Annotated[str | None, typer.Option(help="Only articles with this tie.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only articles from this source.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles published (or found) since this date.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many, best first.")] = 20,
+) -> None:
+    """Search the stored articles' titles and texts (every language), best match first,
+    with the passage that matched. Exit 1 if nothing was found."""
+    config = _load(ctx)
+    terms = search_terms(query)
+    if not terms:
+        _err.print(f"watcher items search: no words to search for in {query!r}", markup=False)
+        raise typer.Exit(2)
+    _check_tie(config, label)
+    wanted = SearchQuery(terms, label, source, _parse_date(since, "items search"), limit)
+    store = _open_database(config)
+    try:
+        hits = store.search(wanted)
+    finally:
+        store.close()
+    if not hits:
+        _out.print(f"nothing found for {' '.join(terms)}", markup=False)
+        raise typer.Exit(1)
+    for hit in hits:
+        when = f"{hit.published:%Y-%m-%d}" if hit.published else "undated"
+        labels = ", ".join(hit.labels) or ("relevant" if hit.relevant else "not relevant")
+        _out.print(f"{hit.id}  {hit.title or hit.url}", markup=False, style="bold")
+        _out.print(f"    {hit.source or ''} · {when} · {labels} · {hit.url or ''}", markup=False)
+        _out.print(f"    {hit.snippet}", markup=False)
+
+
 @items_app.command("mark")
 def items_mark(
     ctx: typer.Context,
@@ -453,6 +491,73 @@ def items_reclassify(ctx: typer.Context) -> None:
     )
     for name in report.filed:
         _out.print(f"filed {name}", markup=False)
+
+
+db_app = typer.Typer(help="The database's schema.")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Bring the database's schema to this version's (Alembic migrations). Back up a
+    database before upgrading it: there is no way down from some migrations."""
+    config = _load(ctx)
+    try:
+        engine = open_engine(config.storage.database_url, migrate=False)
+        try:
+            before = current_revision(engine)
+            upgrade(engine)
+            after = current_revision(engine)
+        finally:
+            engine.dispose()
+    except StoreError as exc:
+        _err.print(f"watcher: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if before == after:
+        _out.print(f"the database is at schema {after} already", markup=False)
+    else:
+        _out.print(f"database upgraded from schema {before or '(empty)'} to {after}", markup=False)
+
+
+export_app = typer.Typer(help="The filtered stream for other programs.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("atom")
+def export_atom(
+    ctx: typer.Context,
+    label: Annotated[str | None, typer.Option(help="Only articles with this tie.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only articles found since then.")] = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 100,
+) -> None:
+    """The relevant articles as an Atom feed on stdout (the daemon serves the same at
+    /feed.atom when daemon.listen is set)."""
+    config = _load(ctx)
+    _check_tie(config, label)
+    store = _open_database(config)
+    try:
+        feed = relevant_feed(store, label, since=_parse_date(since, "export atom"), limit=limit)
+    finally:
+        store.close()
+    sys.stdout.write(feed)
+
+
+def _check_tie(config: Config, label: str | None) -> None:
+    if label is not None and label not in config.lexicon().names:
+        known = ", ".join(config.lexicon().names)
+        _err.print(f"watcher: unknown tie {label!r}; known: {known}", markup=False)
+        raise typer.Exit(2)
+
+
+def _parse_date(value: str | None, command: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        _err.print(f"watcher {command}: {value!r} is not an ISO 8601 date", markup=False)
+        raise typer.Exit(2) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _open_database(config: Config) -> Store:

@@ -392,6 +392,7 @@ def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
         ("smtp", "host"): env.get("WATCHER_SMTP_HOST"),
         ("smtp", "port"): env.get("WATCHER_SMTP_PORT"),
         ("smtp", "username"): env.get("WATCHER_SMTP_USERNAME"),
+        ("daemon", "listen"): env.get("WATCHER_LISTEN"),
     }
     merged = {key: dict(value) if isinstance(value, dict) else value for key, value in raw.items()}
     for (table, key), value in overrides.items():

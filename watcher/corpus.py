@@ -162,10 +162,13 @@ def sync_corpus(store: Store, folder: Path, now: datetime) -> None:
 def _sync_file(store: Store, corpus_file: CorpusFile, known: tuple[int, str, bool] | None) -> None:
     hashes = paragraph_hashes(corpus_file.text)
     if known is None:
-        store.add_seed(
+        added = store.add_seed(
             corpus_file.name, corpus_file.number, corpus_file.key, corpus_file.text, hashes
         )
-        log.info("corpus_file_added", extra={"file": corpus_file.name})
+        if added is None:
+            log.warning("corpus_file_repeats_a_key", extra={"file": corpus_file.name})
+        else:
+            log.info("corpus_file_added", extra={"file": corpus_file.name})
     elif known[2] and known[1] != text_hash(corpus_file.text):
         store.update_seed_text(known[0], corpus_file.text, hashes)
         log.info("corpus_file_changed", extra={"file": corpus_file.name})

@@ -25,12 +25,14 @@ import logging
 import signal
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from watcher.app import make_classifier, open_store
+from watcher.atom import relevant_feed
 from watcher.config import Config, load_config
 from watcher.digest import deliver_digests, last_send_time, next_send_time
 from watcher.errors import ConfigError
@@ -89,7 +91,9 @@ class Daemon:
         try:
             async with pass_lock(self._config.storage.corpus_dir):
                 store = open_store(self._config)
-            health = HealthServer(self.metrics, lambda: scheduler.running, store.ping)
+            health = HealthServer(
+                self.metrics, lambda: scheduler.running, store.ping, partial(self._atom, store)
+            )
             try:
                 scheduler.add_job(
                     self._tick,
@@ -179,6 +183,12 @@ class Daemon:
                 "missed_sent_now": missed,
             },
         )
+
+    def _atom(self, store: Store, label: str | None) -> str:
+        """/feed.atom: ValueError for a tie the configuration does not know."""
+        if label is not None and label not in self._config.lexicon().names:
+            raise ValueError(f"unknown tie {label!r}")
+        return relevant_feed(store, label)
 
     def _missed_digest(self) -> bool:
         """Whether a recipient who has had digests lacks the latest slot's: a

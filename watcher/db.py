@@ -1,7 +1,8 @@
 """Engine and schema: SQLite (WAL) by default, PostgreSQL by URL, the same code.
 
 The schema belongs to Alembic from the first table on, so a database made by any
-release upgrades in place; ``open_engine`` brings an empty or older database to head.
+release upgrades in place (``watcher db upgrade``); ``open_engine`` makes an empty
+database at head and refuses an older one, saying what to run.
 """
 
 from __future__ import annotations
@@ -14,22 +15,70 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from watcher.errors import StoreError
 
-__all__ = ["alembic_config", "current_revision", "head_revision", "open_engine", "upgrade"]
+__all__ = [
+    "alembic_config",
+    "current_revision",
+    "ensure_current",
+    "head_revision",
+    "open_engine",
+    "upgrade",
+]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+_LOCK_KEY = 0x77617463  # "watc": the advisory lock migrations hold on PostgreSQL
 
 
 def open_engine(url: str, *, migrate: bool = True) -> Engine:
-    """Connect, and bring the schema to head unless told not to."""
+    """Connect, and check the schema unless told not to: an empty database is made at
+    head (a new user runs no extra command); one that is behind is refused with the
+    command that upgrades it, because a shared database may still serve older
+    processes and its owner decides when it changes."""
     engine = _create(url)
     if migrate:
-        upgrade(engine)
+        try:
+            ensure_current(engine)
+        except BaseException:
+            engine.dispose()
+            raise
     return engine
+
+
+def ensure_current(engine: Engine) -> None:
+    """Raises StoreError unless the schema is at head (or was empty, and now is)."""
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        current = current_revision(engine)
+        empty = current is None and not inspect(engine).get_table_names()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open database {where}: {exc}") from exc
+    head = head_revision()
+    if current == head:
+        return
+    if empty:
+        upgrade(engine)
+        return
+    if current is None:
+        raise StoreError(f"the database {where} holds tables but no watcher schema version")
+    if current not in _known_revisions():
+        raise StoreError(
+            f"the database {where} is at schema {current}, which this watcher does not know"
+            " (made by a newer version?)"
+        )
+    raise StoreError(
+        f"the database {where} is at schema {current}, this watcher needs {head}: "
+        "run `watcher db upgrade` (after a backup)"
+    )
+
+
+def _known_revisions() -> set[str]:
+    return {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
 
 
 def _create(url: str) -> Engine:
@@ -68,6 +117,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     config = alembic_config()
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Two processes starting on one new database: the second waits here,
+                # then finds the schema made (Alembic reads the revision after the lock).
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     except SQLAlchemyError as exc:

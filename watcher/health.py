@@ -7,6 +7,8 @@ daemon's own event loop: a web framework would be a large dependency for them.
   a small JSON body says which, and when the last pass finished.
 - ``/metrics``: counters since start (passes, polls by outcome, source errors by kind,
   articles by outcome) and the time of the last pass.
+- ``/feed.atom``: the relevant articles as Atom (``?label=TIE`` for one tie), so a feed
+  reader can follow the filtered stream.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import parse_qs
 
+from watcher.atom import ATOM_TYPE
 from watcher.errors import WatcherError
 from watcher.pipeline import PassReport
 
@@ -86,7 +90,9 @@ class HealthServer:
         metrics: Metrics,
         scheduler_alive: Callable[[], bool],
         database_answers: Callable[[], bool],
+        atom: Callable[[str | None], str] | None = None,
     ) -> None:
+        self._atom = atom  # the Atom feed for a tie (None: all)
         self._metrics = metrics
         self._scheduler_alive = scheduler_alive
         self._database_answers = database_answers
@@ -110,8 +116,12 @@ class HealthServer:
     async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
-            method, path, *_rest = head[:_READ_LIMIT].decode("latin-1").split(" ", 2)
-            status, content_type, body = self._route(method, path.split("?", 1)[0])
+            method, target, *_rest = head[:_READ_LIMIT].decode("latin-1").split(" ", 2)
+            path, _mark, query = target.partition("?")
+            if path == "/feed.atom" and method == "GET" and self._atom is not None:
+                status, content_type, body = await self._feed(query)
+            else:
+                status, content_type, body = self._route(method, path)
             writer.write(
                 f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
@@ -122,6 +132,19 @@ class HealthServer:
             pass  # not a request we answer
         finally:
             writer.close()
+
+    async def _feed(self, query: str) -> tuple[str, str, bytes]:
+        """Built off the event loop: it reads the database."""
+        assert self._atom is not None
+        label = parse_qs(query).get("label", [None])[0]
+        try:
+            text = await asyncio.to_thread(self._atom, label)
+        except ValueError as exc:
+            return "404 Not Found", "text/plain", f"{exc}\n".encode()
+        except Exception:
+            log.exception("feed_failed")
+            return "503 Service Unavailable", "text/plain", b"the feed cannot be read now\n"
+        return "200 OK", ATOM_TYPE, text.encode()
 
     def _route(self, method: str, path: str) -> tuple[str, str, bytes]:
         if method != "GET":

@@ -67,7 +67,7 @@ class Item(SQLModel, table=True):
     __tablename__ = "items"
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=16, index=True)
+    key: str = Field(max_length=16, unique=True, index=True)  # one item per article URL
     url: str | None = Field(default=None, max_length=2048)
     is_seed: bool = False
     title: str | None = Field(default=None, sa_column=Column(Text))

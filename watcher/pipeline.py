@@ -506,13 +506,16 @@ class Pipeline:
             final_url=article.url,
         )
         filed = verdict.relevant or self._config.storage.file_all
-        item_id, name = self._store.store_item(
+        stored = self._store.store_item(
             item,
             job.entry_id,
             outcome="filed" if filed else "recorded",
             now=now,
             file_number=self._next_number() if filed else None,
         )
+        if stored is None:  # another writer stored this article a moment ago
+            return "duplicate", None
+        item_id, name = stored
         outcome = ("filed" if filed else "recorded") + (":relevant" if verdict.relevant else "")
         return outcome, (item_id, item, name) if name is not None else None
 

@@ -29,6 +29,7 @@ from watcher.store._rows import (
     SourceState,
     retry_delay,
 )
+from watcher.store._search import SearchMixin
 from watcher.store._sources import SourcesMixin
 
 __all__ = [
@@ -57,6 +58,7 @@ class Store(
     MarksMixin,
     CorpusMixin,
     DigestsMixin,
+    SearchMixin,
 ):
     """The database, through plain values. Open with ``Store(open_engine(url))``, and
     give it the configured near-duplicate rule (``Store(engine, config.dedup.rule())``)."""

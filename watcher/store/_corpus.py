@@ -68,8 +68,19 @@ class CorpusMixin(StoreBase):
             rows = session.exec(select(Item).where(col(Item.file).is_not(None))).all()
             return {row.file or "": (row.id or 0, row.text_hash, row.is_seed) for row in rows}
 
-    def add_seed(self, name: str, number: int, key: str, text: str, hashes: Sequence[str]) -> int:
+    def add_seed(
+        self, name: str, number: int, key: str, text: str, hashes: Sequence[str]
+    ) -> int | None:
+        """A file of the user's, fingerprinted. None when its key is another item's (a
+        copy of a corpus file under another number): the file is left as it is. A
+        number another file has already is kept out of the numbering, not refused."""
         with self._session() as session:
+            if session.exec(select(Item.id).where(Item.key == key)).first() is not None:
+                return None
+            if session.exec(select(Item.id).where(Item.file_number == number)).first():
+                number_or_none: int | None = None
+            else:
+                number_or_none = number
             row = Item(
                 key=key,
                 is_seed=True,
@@ -79,7 +90,7 @@ class CorpusMixin(StoreBase):
                 relevant=True,
                 score=1.0,
                 file=name,
-                file_number=number,
+                file_number=number_or_none,
             )
             session.add(row)
             session.flush()

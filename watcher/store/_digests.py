@@ -82,6 +82,31 @@ class DigestsMixin(StoreBase):
         with self.engine.connect() as connection:
             return [Candidate.of(row) for row in connection.execute(query)]
 
+    def relevant_items(
+        self, *, label: str | None = None, since: datetime | None = None, limit: int = 100
+    ) -> list[Candidate]:
+        """The newest relevant articles (by your mark, else the classifier's verdict),
+        for the Atom feed: newest stored first."""
+        columns = [ITEMS_TABLE.c[name] for name in _CANDIDATE_COLUMNS]
+        query = (
+            sqlalchemy.select(*columns, func.substr(ITEMS_TABLE.c.text, 1, _EXCERPT_CHARS))
+            .where(col(Item.is_seed).is_(False))
+            .where(
+                or_(
+                    col(Item.user_mark) == "relevant",
+                    (col(Item.relevant).is_(True)) & (col(Item.user_mark).is_(None)),
+                )
+            )
+            .order_by(col(Item.fetched).desc(), col(Item.id).desc())
+            .limit(limit)
+        )
+        if since is not None:
+            query = query.where(col(Item.fetched) >= since)
+        if label is not None:
+            query = query.where(sqlalchemy.cast(Item.labels, sqlalchemy.Text).like(f'%"{label}"%'))
+        with self.engine.connect() as connection:
+            return [Candidate.of(row) for row in connection.execute(query)]
+
     def copies(self, item_ids: Sequence[int]) -> dict[int, list[Copy]]:
         """Where else each article was found (dedup's clusters), first found first; a
         link that leads to the article's own URL (AMP, tracking variants) is no copy."""

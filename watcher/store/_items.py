@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -113,15 +114,28 @@ class ItemsMixin(StoreBase):
         return None
 
     def add_item(self, item: NewItem) -> int:
-        """Store an item that no entry brought (a test's, a benchmark's)."""
+        """Store an item that no entry brought (a test's, a benchmark's); the stored
+        one's id if its URL key is known already."""
         with self.engine.begin() as connection:
-            return self._insert_item(connection, item, item_values(item))
+            item_id = self._insert_item(connection, item, item_values(item))
+            return item_id if item_id is not None else self._by_key(connection, item.key)
 
-    def _insert_item(self, connection: Connection, item: NewItem, values: dict[str, Any]) -> int:
-        """The item row, its paragraph fingerprints and its URL aliases."""
-        item_id: int = connection.execute(
-            insert(ITEMS_TABLE).values(values).returning(ITEMS_TABLE.c.id)
-        ).scalar_one()
+    def _insert_item(
+        self, connection: Connection, item: NewItem, values: dict[str, Any]
+    ) -> int | None:
+        """The item row, its paragraph fingerprints and its URL aliases; None, and
+        nothing written, when an item with its URL key exists (another writer stored the
+        same article a moment ago: an upsert, not an error)."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(ITEMS_TABLE)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(ITEMS_TABLE.c.id)
+        )
+        item_id: int | None = connection.execute(statement).scalar()
+        if item_id is None:
+            return None
         self._add_paragraphs(connection, item_id, item.paragraph_hashes)
         self._add_bands(connection, item_id, item.bands)
         self._insert_ignore(connection, UrlAlias, alias_rows(item_id, item.aliases))
@@ -129,10 +143,11 @@ class ItemsMixin(StoreBase):
 
     def store_item(
         self, item: NewItem, entry_id: int, *, outcome: str, now: datetime, file_number: int | None
-    ) -> tuple[int, str | None]:
+    ) -> tuple[int, str | None] | None:
         """Insert the item, close its entry and, when ``file_number`` is given, give it
         that corpus number or, if another writer has it, the next free one: one
-        transaction, so a crash leaves all of it or none."""
+        transaction, so a crash leaves all of it or none. None when another writer
+        stored the same article (its URL key) first: the entry is then its duplicate."""
         values = item_values(item)
         number = file_number
         while True:
@@ -144,6 +159,9 @@ class ItemsMixin(StoreBase):
                 # Core, not the ORM: this runs once per article on the event loop's thread.
                 with self.engine.begin() as connection:
                     item_id = self._insert_item(connection, item, values)
+                    if item_id is None:
+                        self._lost_race(connection, item, entry_id, now)
+                        return None
                     connection.execute(
                         update(Entry)
                         .where(col(Entry.id) == entry_id)
@@ -155,6 +173,21 @@ class ItemsMixin(StoreBase):
                 number = max(self._highest_file_number(), number) + 1  # taken: the next
                 continue
             return item_id, name
+
+    def _lost_race(
+        self, connection: Connection, item: NewItem, entry_id: int, now: datetime
+    ) -> None:
+        original = self._by_key(connection, item.key)
+        connection.execute(
+            update(Entry)
+            .where(col(Entry.id) == entry_id)
+            .values(done_values("duplicate", now, original, True, item.final_url))
+        )
+        self._insert_ignore(connection, UrlAlias, alias_rows(original, item.aliases))
+
+    @staticmethod
+    def _by_key(connection: Connection, key: str) -> int:
+        return int(connection.execute(select(Item.id).where(Item.key == key)).scalar_one())
 
     def highest_file_number(self) -> int:
         return self._highest_file_number()
