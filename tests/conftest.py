@@ -73,7 +73,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'watcher.db'}"
         return
     base = _postgres_url()
-    assert base is not None
+    if base is None:  # asked for by name (a PostgreSQL-only test): as the parameters say
+        pytest.skip("WATCHER_TEST_POSTGRES_URL is not set")
     name = f"watcher_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
