@@ -13,9 +13,10 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from pypdf import PageObject, PdfReader
-from pypdf.errors import PyPdfError
+if TYPE_CHECKING:
+    from pypdf import PageObject
 
 __all__ = ["MAX_PAGES", "PdfError", "PdfText", "read_pdf"]
 
@@ -41,6 +42,10 @@ class PdfText:
 
 
 def read_pdf(body: bytes) -> PdfText:
+    # Imported here: few articles are PDFs, and every worker process would carry it
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
     try:
         reader = PdfReader(io.BytesIO(body))
         if reader.is_encrypted and not reader.decrypt(""):

@@ -152,10 +152,13 @@ class Pipeline:
         self._corpus = Path(config.storage.corpus_dir)
         self._floor = highest_number(self._corpus)  # the folder's highest number, kept current
         self._filed: list[int] = []  # written this pass, marked in one statement at its end
+        self._waiting: set[int] = set()  # sources with entries due for a try, at pass start
         self._floor_lock = threading.Lock()  # files are written on threads
 
     async def run(self, sources: Sequence[SourceConfig], urls: Sequence[str] = ()) -> PassReport:
         self._floor = max(highest_number(self._corpus), self._store.highest_file_number())
+        # One query for the pass, not one per source: most sources have nothing waiting.
+        self._waiting = self._store.sources_with_due_entries(self._clock())
         states = self._store.sync_sources(sources)
         tasks = [self.poll_source(source, states[source.feed_url]) for source in sources]
         if urls:
@@ -186,8 +189,10 @@ class Pipeline:
             log.warning("source_failed", extra={"source": report.name, "error": str(error)})
         self._record_poll(source, state, report, read, error)
         jobs = read.jobs
-        retries = self._store.due_retries(state.id, self._clock(), (job.entry_id for job in jobs))
-        jobs += [_job_from_pending(pending) for pending in retries]
+        if state.id in self._waiting:
+            now = self._clock()
+            retries = self._store.due_retries(state.id, now, (job.entry_id for job in jobs))
+            jobs += [_job_from_pending(pending) for pending in retries]
         await self._run_jobs(source.name, source.language, jobs, report, source.fetch_page)
         return report
 

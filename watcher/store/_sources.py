@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, update
-from sqlmodel import col, select
+from sqlalchemy import BindParameter, Update, bindparam, func, update
+from sqlmodel import SQLModel, col, select
 
 from watcher.config import SourceConfig
 from watcher.models import Source
@@ -60,38 +61,27 @@ class SourcesMixin(StoreBase):
         when it was read) or failure, the next poll, and how long it has been quiet.
 
         The pipeline calls this after the poll's new entries are stored, so validators
-        are never saved for entries that are not."""
-        values: dict[str, Any] = {
-            "last_polled_at": now,
+        are never saved for entries that are not. The statement for each kind of poll is
+        built once: a pass records hundreds of polls, and building an UPDATE costs more
+        than SQLite takes to run it."""
+        shape = (
+            poll.error is not None,
+            poll.validators is not None,
+            poll.gap,
+            poll.new_entries > 0,
+        )
+        params: dict[str, Any] = {
+            "source_id": source_id,
+            "now": now,
             "next_poll_at": poll.next_poll_at,
             "interval_seconds": poll.interval_seconds,
         }
         if poll.error is not None:
-            values.update(
-                last_error_kind=poll.error.kind,
-                last_error=str(poll.error),
-                consecutive_failures=Source.consecutive_failures + 1,
-                failing_since=func.coalesce(Source.failing_since, now),
-            )
-        else:
-            values.update(
-                last_success_at=now,
-                last_error_kind=None,
-                last_error=None,
-                consecutive_failures=0,
-                failing_since=None,
-            )
-            if poll.validators is not None:
-                etag, last_modified, body_hash = poll.validators
-                values.update(etag=etag, last_modified=last_modified, body_hash=body_hash)
-            if poll.gap:
-                values.update(gap_suspected_at=now)
-            if poll.new_entries:
-                values.update(last_new_at=now, polls_without_new=0)
-            else:
-                values.update(polls_without_new=Source.polls_without_new + 1)
+            params.update(last_error_kind=poll.error.kind, last_error=str(poll.error))
+        elif poll.validators is not None:
+            params.update(zip(("etag", "last_modified", "body_hash"), poll.validators, strict=True))
         with self.engine.begin() as connection:
-            connection.execute(update(Source).where(col(Source.id) == source_id).values(values))
+            connection.execute(_poll_statement(*shape), params)
 
     def source_states(self, feed_urls: Sequence[str] | None = None) -> list[SourceState]:
         """Every source's state (or these sources'), by name."""
@@ -100,3 +90,47 @@ class SourcesMixin(StoreBase):
             if feed_urls is not None:
                 query = query.where(col(Source.feed_url).in_(list(feed_urls)))
             return [source_state(row) for row in session.exec(query).all()]
+
+
+SOURCES_TABLE = SQLModel.metadata.tables["sources"]
+
+
+@cache
+def _poll_statement(failed: bool, validators: bool, gap: bool, new: bool) -> Update:
+    """The UPDATE for one kind of poll, with bound parameters (see ``record_poll``)."""
+    now = _bind("now", "last_polled_at")
+    values: dict[str, Any] = {
+        "last_polled_at": now,
+        "next_poll_at": _bind("next_poll_at"),
+        "interval_seconds": _bind("interval_seconds"),
+    }
+    if failed:
+        values.update(
+            last_error_kind=_bind("last_error_kind"),
+            last_error=_bind("last_error"),
+            consecutive_failures=Source.consecutive_failures + 1,
+            failing_since=func.coalesce(Source.failing_since, now),
+        )
+    else:
+        values.update(
+            last_success_at=now,
+            last_error_kind=None,
+            last_error=None,
+            consecutive_failures=0,
+            failing_since=None,
+        )
+        if validators:
+            names = ("etag", "last_modified", "body_hash")
+            values.update({name: _bind(name) for name in names})
+        if gap:
+            values.update(gap_suspected_at=now)
+        if new:
+            values.update(last_new_at=now, polls_without_new=0)
+        else:
+            values.update(polls_without_new=Source.polls_without_new + 1)
+    return update(Source).where(col(Source.id) == _bind("source_id", "id")).values(values)
+
+
+def _bind(name: str, column: str | None = None) -> BindParameter[Any]:
+    """A parameter typed as its column is (times go through the column's UTC type)."""
+    return bindparam(name, type_=SOURCES_TABLE.c[column or name].type)
