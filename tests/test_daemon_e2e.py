@@ -485,3 +485,19 @@ def test_sources_check_polls_now_reports_and_stores_nothing(
         assert "sources" not in inspect(engine).get_table_names(), "the database untouched"
     finally:
         engine.dispose()
+
+
+def test_sigterm_while_it_is_still_starting_exits_0(
+    seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """A service manager may stop the daemon in its first second, while the pipeline's
+    libraries are still being imported: that is a clean stop too."""
+    config = write_config(
+        tmp_path / "w.toml", database_url=database_url, corpus=seed_corpus, sources=[]
+    )
+    with _daemon(config) as daemon:
+        time.sleep(0.1)  # the interpreter is up; the imports take a second or more
+        daemon.send_signal(signal.SIGTERM)
+        _out, err = daemon.communicate(timeout=DEADLINE)
+    assert daemon.returncode == 0, err
+    assert "Traceback" not in err
