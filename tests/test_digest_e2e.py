@@ -380,7 +380,7 @@ def test_a_preview_sends_and_marks_nothing_and_since_widens_it(
     assert "--send takes neither" in err
     code, _out, err = beat.digest("--preview", "-", "--since", "last tuesday")
     assert code == 2
-    assert "not an ISO 8601 time" in err
+    assert "is not an ISO 8601 date or time" in err
 
 
 def _daemon_config(beat: Beat, send_at: str, port: int) -> None:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -184,22 +184,10 @@ def digest(
     try:
         if send:
             raise typer.Exit(_send_digests(config, store))
-        _preview_digest(config, store, preview or "-", _parse_since(since, config))
+        since_at = _parse_date(since, "digest", config.digest.zone())
+        _preview_digest(config, store, preview or "-", since_at)
     finally:
         store.close()
-
-
-def _parse_since(value: str | None, config: Config) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        _err.print(f"watcher digest: --since {value!r} is not an ISO 8601 time", markup=False)
-        raise typer.Exit(2) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=config.digest.zone())
-    return moment.astimezone(UTC)
 
 
 def _preview_digest(config: Config, store: Store, target: str, since: datetime | None) -> None:
@@ -549,15 +537,17 @@ def _check_tie(config: Config, label: str | None) -> None:
         raise typer.Exit(2)
 
 
-def _parse_date(value: str | None, command: str) -> datetime | None:
+def _parse_date(value: str | None, command: str, zone: tzinfo = UTC) -> datetime | None:
+    """An ISO 8601 date or time from the command line; one without an offset is in
+    ``zone`` (the digest's time zone for the digest, else UTC)."""
     if value is None:
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        _err.print(f"watcher {command}: {value!r} is not an ISO 8601 date", markup=False)
+        _err.print(f"watcher {command}: {value!r} is not an ISO 8601 date or time", markup=False)
         raise typer.Exit(2) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
 
 
 def _open_database(config: Config) -> Store:
