@@ -76,7 +76,7 @@ class HttpConfig(_Strict):
     allowed_networks: list[str] = []
     per_host_delay: Annotated[float, Field(ge=0)] = 2.0
     max_redirects: Annotated[int, Field(ge=0, le=30)] = 10
-    concurrency: Annotated[int, Field(ge=1, le=256)] = 64
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 128
     respect_robots: bool = True  # robots.txt rules for article pages (watcher.robots)
 
     @field_validator("allowed_networks")
