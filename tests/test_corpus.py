@@ -115,3 +115,26 @@ def test_sync_removes_a_temporary_file_a_killed_writer_left(
     sync_corpus(store, seed_corpus, NOW)
     assert not leftover.exists()
     assert len(list(seed_corpus.glob("*.txt"))) == 5, "the seeds untouched"
+
+
+def test_a_copied_corpus_file_and_a_repeated_number_do_not_stop_start_up(
+    seed_corpus: Path, store: Store
+) -> None:
+    """The user copies a corpus file under another number (same key), and adds a file
+    whose number another file has: start-up goes on, the copy is left alone (the
+    article is known once), the other file is fingerprinted outside the numbering."""
+    sync_corpus(store, seed_corpus, NOW)
+    first = sorted(seed_corpus.glob("0*.txt"))[0]
+    key = first.name.split("_", 1)[1]
+    copy = seed_corpus / f"900_{key}"
+    copy.write_text(first.read_text(encoding="utf-8"), encoding="utf-8")
+    clash = seed_corpus / f"{first.name[:3]}_00000000000000aa.txt"
+    clash.write_text("A user's own note on the inter-Korean hotline, filed by hand.\n" * 5)
+
+    sync_corpus(store, seed_corpus, NOW)
+
+    files = store.corpus_files()
+    assert copy.name not in files, "a second item for one article would break the key"
+    assert clash.name in files
+    assert clash.name in [row["file"] for row in _manifest(seed_corpus)]
+    assert highest_number(seed_corpus) == 900, "the folder's numbers still count"

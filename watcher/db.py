@@ -123,7 +123,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, RuntimeError) as exc:  # RuntimeError: a migration's own check
         raise StoreError(f"cannot migrate database {engine.url!r}: {exc}") from exc
 
 
