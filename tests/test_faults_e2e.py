@@ -72,7 +72,7 @@ def test_corpus_path_that_is_a_file_is_a_clear_error(database_url: str, tmp_path
     corpus = tmp_path / "corpus"
     corpus.write_text("a file, not a folder")
     config = write_config(tmp_path / "w.toml", database_url=database_url, corpus=corpus, sources=[])
-    for command in (("fetch",), ("items", "list")):
+    for command in (("fetch",), ("items", "mark", "1", "relevant")):
         result = run_watcher(*command, config=config)
         assert result.returncode == 2, command
         assert f"cannot use the corpus folder {corpus}" in result.stderr

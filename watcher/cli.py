@@ -372,11 +372,15 @@ def items_list(
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 30,
 ) -> None:
     """The newest articles with their verdict, labels, mark and file."""
-    store = _open_store(_load(ctx))
+    store = _open_database(_load(ctx))  # it only reads: the corpus folder is the writers'
+    try:
+        items = store.list_items(relevant_only=not show_all, limit=limit)
+    finally:
+        store.close()
     table = Table(title="watcher items", title_justify="left")
     for column in ("id", "score", "labels", "mark", "file", "title"):
         table.add_column(column)
-    for item in store.list_items(relevant_only=not show_all, limit=limit):
+    for item in items:
         table.add_row(
             str(item.id),
             f"{item.score:.2f}",
