@@ -589,3 +589,49 @@ def test_the_daemon_retries_a_failed_digest_later_and_then_sends_it_whole(
     assert sent[2].item_ids == (item,)
     (received,) = inbox.received
     assert "Hotline" in _parts(received.message)[0]
+
+
+def test_sighup_moves_the_digest_to_the_new_send_time_and_keeps_a_pending_retry(
+    seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    def configure(send_at: str, zone: str, recipients: list[str]) -> Path:
+        return write_config(
+            tmp_path / "watcher.toml",
+            database_url=database_url,
+            corpus=seed_corpus,
+            sources=[],
+            tables={"digest": {"recipients": recipients, "send_at": send_at, "timezone": zone}},
+        )
+
+    path = configure("07:00", "Asia/Seoul", [ANALYST])
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    daemon = Daemon(path, load_config(path), clock=lambda: now)
+    store = Store(open_engine(database_url))
+
+    async def scenario() -> list[object]:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.start(paused=True)
+        daemon._scheduler, daemon._store = scheduler, store
+        try:
+            daemon._schedule_digest(catch_up=False)
+            before = scheduler.get_job("digest").trigger.get_next_fire_time(None, now)
+            scheduler.add_job(daemon._digest, "date", run_date=now, id="digest-retry")
+            configure("18:30", "Europe/Berlin", [ANALYST])
+            daemon._reload()  # what SIGHUP calls
+            after = scheduler.get_job("digest").trigger.get_next_fire_time(None, now)
+            kept = scheduler.get_job("digest-retry") is not None
+            configure("18:30", "Europe/Berlin", [])
+            daemon._reload()
+            gone = [scheduler.get_job(name) for name in ("digest", "digest-retry")]
+            return [before, after, kept, gone]
+        finally:
+            scheduler.shutdown(wait=False)
+
+    try:
+        before, after, kept, gone = asyncio.run(scenario())
+    finally:
+        store.close()
+    assert before == datetime(2026, 11, 22, 22, 0, tzinfo=UTC), "07:00 in Seoul"
+    assert after == datetime(2026, 11, 22, 17, 30, tzinfo=UTC), "18:30 in Berlin"
+    assert kept, "a failed digest's retry survives a reload"
+    assert gone == [None, None], "no recipients: no digest, no retry"
