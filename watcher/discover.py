@@ -12,7 +12,6 @@ politeness); nothing is fetched by a library on its own.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from watcher.errors import FetchError
 from watcher.extract import decode_html
 from watcher.feeds import parse_feed
 from watcher.http import Fetcher, Response
+from watcher.opml import toml_string
 from watcher.reading import ACCEPT
 from watcher.sitemaps import parse_sitemap
 
@@ -169,19 +169,28 @@ def toml_blocks(discovery: Discovery) -> str:
         lines = [
             f"# {_summary(feed)}",
             "[[sources]]",
-            f"name = {_s(name)}",
-            f"url = {_s(feed.url)}",
+            f"name = {toml_string(name)}",
+            f"url = {toml_string(feed.url)}",
         ]
-        lines += [f"homepage = {_s(homepage)}", f"language = {_s(language)}"]
+        lines += [f"homepage = {toml_string(homepage)}", f"language = {toml_string(language)}"]
         if sitemaps:
-            lines.append(f"sitemap = {_s(sitemaps[0].url)}  # read to backfill after a gap")
+            lines.append(
+                f"sitemap = {toml_string(sitemaps[0].url)}  # read to backfill after a gap"
+            )
         blocks.append("\n".join(lines))
     if not feeds:
         for sitemap in sitemaps:
             name = f"{discovery.title or homepage} (sitemap)"
-            lines = [f"# {_summary(sitemap)}", "[[sources]]", f"name = {_s(name)}"]
-            lines += [f"url = {_s(sitemap.url)}", 'kind = "sitemap"', f"homepage = {_s(homepage)}"]
-            lines += [f"language = {_s(language)}", '# url_pattern = "/analysis/"  # articles only']
+            lines = [f"# {_summary(sitemap)}", "[[sources]]", f"name = {toml_string(name)}"]
+            lines += [
+                f"url = {toml_string(sitemap.url)}",
+                'kind = "sitemap"',
+                f"homepage = {toml_string(homepage)}",
+            ]
+            lines += [
+                f"language = {toml_string(language)}",
+                '# url_pattern = "/analysis/"  # articles only',
+            ]
             blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
@@ -190,7 +199,3 @@ def _summary(found: Found) -> str:
     what = "sitemaps" if found.index else ("entries" if found.kind == "feed" else "URLs")
     newest = f", newest {found.newest:%Y-%m-%d}" if found.newest else ""
     return f"{found.kind}: {found.entries} {what}{newest}"
-
-
-def _s(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -33,6 +33,7 @@ __all__ = [
     "export_opml",
     "import_opml",
     "read_opml",
+    "toml_string",
 ]
 
 _URL = TypeAdapter(AnyHttpUrl)
@@ -159,19 +160,19 @@ def _toml_block(feed: OpmlFeed, name: str, url: str) -> str:
     lines = [
         "[[sources]]",
         "# Imported from OPML.",
-        f"name = {_string(name)}",
-        f"url = {_string(url)}",
+        f"name = {toml_string(name)}",
+        f"url = {toml_string(url)}",
     ]
     if feed.homepage and feed.homepage.lower().startswith(("http://", "https://")):
-        lines.append(f"homepage = {_string(feed.homepage)}")
+        lines.append(f"homepage = {toml_string(feed.homepage)}")
     if feed.language:
-        lines.append(f"language = {_string(feed.language)}")
+        lines.append(f"language = {toml_string(feed.language)}")
     if feed.tags:
-        lines.append("tags = [" + ", ".join(_string(tag) for tag in feed.tags) + "]")
+        lines.append("tags = [" + ", ".join(toml_string(tag) for tag in feed.tags) + "]")
     return "\n".join(lines)
 
 
-def _string(value: str) -> str:
+def toml_string(value: str) -> str:
     """A TOML basic string (JSON's escapes are TOML's)."""
     return json.dumps(value, ensure_ascii=False)
 
