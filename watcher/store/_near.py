@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from watcher.models import Band, Item, Setting
@@ -43,7 +44,13 @@ class NearIndexMixin(StoreBase):
                     self._add_bands(session, item_id, self.dedup.band_keys(text))
                     last = item_id
                 count += len(rows)
-            session.merge(Setting(name=_SETTING, value=version))
+            # An upsert: two processes starting on one new database both get here
+            dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+            session.execute(
+                dialect.insert(Setting)
+                .values(name=_SETTING, value=version)
+                .on_conflict_do_update(index_elements=["name"], set_={"value": version})
+            )
             session.commit()
         log.info("near_index_rebuilt", extra={"items": count, "version": version})
         return count
