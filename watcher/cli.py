@@ -8,6 +8,7 @@ stderr.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from watcher.pipeline import PassReport
 from watcher.reclassify import reclassify
 from watcher.schedule import health
 from watcher.search import SearchQuery, search_terms
+from watcher.status import Status, read_status
 from watcher.store import Store
 
 app = typer.Typer(
@@ -126,6 +128,121 @@ def run(ctx: typer.Context) -> None:
         raise typer.Exit(2) from None
     except OSError as exc:
         _corpus_error(config, exc)
+
+
+_SCALE_MISSING = "watcher: the task queue needs procrastinate: pip install 'watcher[scale]'"
+
+
+@app.command()
+def scheduler(ctx: typer.Context) -> None:
+    """Run the scaled-out deployment's one scheduler: enqueue due polls and waiting
+    entries for `watcher worker`s, write the corpus folder, send the digest.
+
+    Needs PostgreSQL. SIGHUP re-reads the configuration."""
+    state: _State = ctx.obj
+    config = _load(ctx)
+    configure_logging(logging.INFO)
+    try:
+        from watcher.scale.scheduler import Dispatcher
+    except ImportError:
+        _err.print(_SCALE_MISSING, markup=False)
+        raise typer.Exit(2) from None
+    try:
+        dispatch = Dispatcher(config, stalled_seconds=config.queue.stalled_seconds)
+        asyncio.run(Daemon(state.config_path, config, dispatch=dispatch).run())
+    except (StoreError, WatcherError) as exc:
+        _err.print(f"watcher: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        _corpus_error(config, exc)
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Jobs at once [default: [queue] concurrency].")
+    ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(min=0, help="Analysis processes (0: none) [default: one per CPU]."),
+    ] = None,
+) -> None:
+    """Run queue jobs (polls and articles) for `watcher scheduler`, on any machine that
+    reaches the database. Needs PostgreSQL; SIGTERM stops it after the running jobs."""
+    state: _State = ctx.obj
+    config = _load(ctx)
+    configure_logging(logging.INFO)
+    try:
+        from watcher.scale.worker import WorkerSettings, run_worker
+    except ImportError:
+        _err.print(_SCALE_MISSING, markup=False)
+        raise typer.Exit(2) from None
+    settings = WorkerSettings(
+        concurrency=concurrency or config.queue.concurrency,
+        processes=processes if processes is not None else config.queue.processes,
+        heartbeat_seconds=config.queue.heartbeat_seconds,
+        stalled_seconds=config.queue.stalled_seconds,
+    )
+    try:
+        asyncio.run(run_worker(state.config_path, config, settings))
+    except (StoreError, WatcherError) as exc:
+        _err.print(f"watcher: {exc}", markup=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Whether the work keeps up: sources due, the oldest due, entries waiting and, in a
+    scaled-out deployment, queue depth, jobs per state and workers alive."""
+    config = _load(ctx)
+    try:
+        engine = open_engine(config.storage.database_url)
+    except StoreError as exc:
+        _err.print(f"watcher: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    try:
+        feeds = [source.feed_url for source in config.sources]
+        now = datetime.now(UTC)
+        found = read_status(engine, feeds, now, alive_seconds=config.queue.stalled_seconds)
+    finally:
+        engine.dispose()
+    if as_json:
+        _out.print(json.dumps(found.as_dict(), ensure_ascii=False), markup=False)
+    else:
+        _print_status(found)
+
+
+def _print_status(found: Status) -> None:
+    waited = f", waiting {_duration(found.overdue_seconds)}" if found.oldest_due_since else ""
+    oldest = f" (oldest: {found.oldest_due}{waited})" if found.oldest_due else ""
+    lines = [
+        f"sources: {found.sources}, due now: {found.due}{oldest}",
+        f"entries waiting for a try: {found.entries_waiting}",
+    ]
+    queue = found.queue
+    if queue is None:
+        lines.append("queue: none (single-machine: `watcher run` works in one process)")
+    else:
+        beat = queue.last_heartbeat.isoformat(timespec="seconds") if queue.last_heartbeat else "-"
+        lines.append(f"queue depth: {queue.depth}")
+        lines.append(
+            f"workers alive: {queue.workers_alive}"
+            f" (stalled: {queue.workers_stalled}, last heartbeat: {beat})"
+        )
+        for task, states in sorted(queue.jobs.items()):
+            counts = ", ".join(f"{state} {count}" for state, count in states.items() if count)
+            lines.append(f"  {task}: {counts or 'none'}")
+    for line in lines:
+        _out.print(line, markup=False)
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
 @app.command()

@@ -46,6 +46,7 @@ __all__ = [
     "DigestConfig",
     "HttpConfig",
     "PartyConfig",
+    "QueueConfig",
     "ScheduleConfig",
     "SmtpConfig",
     "SourceConfig",
@@ -127,6 +128,21 @@ class DaemonConfig(_Strict):
             if not colon or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ValueError("expected host:port, such as 127.0.0.1:9464")
         return value
+
+
+class QueueConfig(_Strict):
+    """``watcher scheduler`` and ``watcher worker``: the scaled-out deployment."""
+
+    concurrency: Annotated[int, Field(ge=1, le=1000)] = 32  # jobs at once per worker
+    processes: Annotated[int, Field(ge=0, le=256)] | None = None  # per worker; None: CPUs
+    heartbeat_seconds: Annotated[float, Field(gt=0, le=600)] = 10.0
+    stalled_seconds: Annotated[float, Field(gt=0, le=86400)] = 60.0  # no beat: job moves
+
+    @model_validator(mode="after")
+    def _beats_before_stalling(self) -> QueueConfig:
+        if self.stalled_seconds <= 2 * self.heartbeat_seconds:
+            raise ValueError("stalled_seconds must be more than twice heartbeat_seconds")
+        return self
 
 
 class DedupConfig(_Strict):
@@ -313,6 +329,7 @@ class Config(_Strict):
     dedup: DedupConfig = DedupConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     daemon: DaemonConfig = DaemonConfig()
+    queue: QueueConfig = QueueConfig()
     digest: DigestConfig = DigestConfig()
     smtp: SmtpConfig = SmtpConfig()
     sources: list[SourceConfig] = []

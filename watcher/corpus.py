@@ -35,6 +35,7 @@ __all__ = [
     "write_atomically",
     "write_exclusive",
     "write_manifest",
+    "write_unwritten",
 ]
 
 log = logging.getLogger(__name__)
@@ -147,16 +148,26 @@ def sync_corpus(store: Store, folder: Path, now: datetime) -> None:
     for corpus_file in on_disk:
         _sync_file(store, corpus_file, known.get(corpus_file.name))
     present = {f.name for f in on_disk}
-    unwritten = store.unwritten_files()
-    for _item_id, name, title, text in unwritten:
-        if name not in present:
-            write_exclusive(folder, name, render(title, text))
-            log.info("corpus_file_repaired", extra={"file": name})
-        present.add(name)
-    store.mark_filed([item_id for item_id, *_rest in unwritten], now)
+    present.update(write_unwritten(store, folder, now))
     for name, (item_id, _hash, _seed) in known.items():
         store.set_file_missing(item_id, name not in present)
     write_manifest(folder, store.manifest_rows())
+
+
+def write_unwritten(store: Store, folder: Path, now: datetime) -> list[str]:
+    """Write the files that stored items are named for but that no one wrote: after a
+    crash between commit and write, and, in a queue deployment, every file (workers
+    store articles; the scheduler, which owns the folder, writes them). A file found
+    already there was written before a crash and only lacks its mark."""
+    unwritten = store.unwritten_files()
+    for _item_id, name, title, text in unwritten:
+        try:
+            write_exclusive(folder, name, render(title, text))
+        except FileExistsError:
+            continue
+        log.info("corpus_file_written", extra={"file": name})
+    store.mark_filed([item_id for item_id, *_rest in unwritten], now)
+    return [name for _item_id, name, *_rest in unwritten]
 
 
 def _sync_file(store: Store, corpus_file: CorpusFile, known: tuple[int, str, bool] | None) -> None:

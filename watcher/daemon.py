@@ -12,6 +12,9 @@
     SIGHUP:  re-read the configuration; a bad file is reported and the old one kept
     SIGTERM, SIGINT: stop asking, abandon the pass in flight, exit 0
 
+As ``watcher scheduler`` (a ``Dispatch`` given), a tick hands the due work to the task
+queue instead of running a pass (watcher.scale.scheduler); the rest is the same.
+
 Abandoning a pass loses nothing: an entry counts as done only once its item is
 committed, a corpus file is written atomically, and the next start resumes pending
 entries and writes any file a committed item lacks.
@@ -27,6 +30,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -42,16 +46,27 @@ from watcher.lock import pass_lock
 from watcher.pipeline import PassReport, Pipeline
 from watcher.robots import RobotsCache
 from watcher.schedule import is_due
+from watcher.status import metric_lines, read_status
 from watcher.store import Store
 from watcher.workers import WorkerPool
 
-__all__ = ["Daemon"]
+__all__ = ["Daemon", "Dispatch"]
 
 log = logging.getLogger(__name__)
 
 _STOP_GRACE_SECONDS = 5.0
 _DIGEST_RETRY = timedelta(minutes=10)  # after a failed send; doubles
 _DIGEST_RETRY_CAP = timedelta(hours=3)
+
+
+class Dispatch(Protocol):
+    """What a tick does instead of a pass when the work is done by queue workers."""
+
+    async def start(self, store: Store) -> None: ...
+
+    async def tick(self, store: Store, config: Config, now: datetime) -> object: ...
+
+    async def close(self) -> None: ...
 
 
 class Daemon:
@@ -61,10 +76,12 @@ class Daemon:
         config: Config,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        dispatch: Dispatch | None = None,
     ) -> None:
         self._path = config_path
         self._config = config
         self._clock = clock
+        self._dispatch = dispatch
         self._stopping = asyncio.Event()
         self._pass: asyncio.Task[PassReport | None] | None = None
         self.metrics = Metrics()
@@ -86,11 +103,18 @@ class Daemon:
         for number in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(number, self._stop, number)
         loop.add_signal_handler(signal.SIGHUP, self._reload)
-        pool = WorkerPool()
+        pool = WorkerPool(0 if self._dispatch else None)  # a scheduler analyses nothing
         scheduler = AsyncIOScheduler(timezone=UTC)
         try:
             async with pass_lock(self._config.storage.corpus_dir):
                 store = open_store(self._config)
+            if self._dispatch is not None:
+                try:
+                    await self._dispatch.start(store)
+                except BaseException:
+                    store.close()
+                    raise
+            self.metrics.status = partial(self._status, store)
             health = HealthServer(
                 self.metrics, lambda: scheduler.running, store.ping, partial(self._atom, store)
             )
@@ -117,6 +141,8 @@ class Daemon:
                 scheduler.shutdown(wait=False)
                 await self._abandon_pass()
                 await health.close()
+                if self._dispatch is not None:
+                    await self._dispatch.close()
                 store.close()
         finally:
             pool.close()
@@ -190,6 +216,12 @@ class Daemon:
             raise ValueError(f"unknown tie {label!r}")
         return relevant_feed(store, label)
 
+    def _status(self, store: Store) -> list[str]:
+        """/metrics' lines on sources, entries and the queue, read when asked."""
+        feeds = [source.feed_url for source in self._config.sources]
+        alive = self._config.queue.stalled_seconds
+        return metric_lines(read_status(store.engine, feeds, self._clock(), alive_seconds=alive))
+
     def _missed_digest(self) -> bool:
         """Whether a recipient who has had digests lacks the latest slot's: a
         recipient new to this configuration waits for the next send time."""
@@ -240,6 +272,9 @@ class Daemon:
 
     async def _run_pass(self, store: Store, pool: WorkerPool, config: Config) -> PassReport | None:
         now = self._clock()
+        if self._dispatch is not None:
+            await self._dispatch_once(store, config, now)
+            return None
         states = {s.feed_url: s for s in store.source_states([s.feed_url for s in config.sources])}
         waiting = store.sources_with_due_entries(now)
         due = [
@@ -273,6 +308,18 @@ class Daemon:
             },
         )
         return report
+
+    async def _dispatch_once(self, store: Store, config: Config, now: datetime) -> None:
+        assert self._dispatch is not None
+        try:
+            await self._dispatch.tick(store, config, now)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("dispatch_failed")  # the database, most likely: the next tick
+            return
+        self.metrics.passes += 1
+        self.metrics.last_pass_at = self._clock()
 
     async def _abandon_pass(self) -> None:
         if self._pass is None or self._pass.done():

@@ -1,9 +1,10 @@
 """The ``watcher`` program's first lines: they run before the command's imports.
 
 Importing the pipeline takes a second or more (trafilatura, lxml, SQLAlchemy). A
-service manager that stops ``watcher run`` in that second must see the clean exit 0 it
-sees later, not death by signal; so SIGTERM is answered before anything heavy is
-imported. Other commands keep the default (a killed ``watcher fetch`` is not a success).
+service manager that stops ``watcher run`` (or ``scheduler``, or ``worker``) in that
+second must see the clean exit 0 it sees later, not death by signal; so SIGTERM is
+answered before anything heavy is imported. Other commands keep the default (a
+killed ``watcher fetch`` is not a success).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from types import FrameType
 __all__ = ["main"]
 
 _GLOBAL_OPTIONS_WITH_VALUE = ("--config",)
+_SERVICES = ("run", "scheduler", "worker")  # long-running: a stop is a clean exit
 
 
 def main() -> None:
     command = _command(sys.argv[1:])
-    if command == "run":
+    if command in _SERVICES:
         signal.signal(signal.SIGTERM, _stop_before_start)
     from watcher.cli import main as cli_main  # after the handler, on purpose
 

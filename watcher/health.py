@@ -40,6 +40,8 @@ class Metrics:
     polls: Counter[str] = field(default_factory=Counter)  # ok | failed
     source_errors: Counter[str] = field(default_factory=Counter)  # by error kind
     articles: Counter[str] = field(default_factory=Counter)  # new | relevant | filed | ...
+    # Gauges read from the database when /metrics is asked (watcher.status), if set.
+    status: Callable[[], list[str]] | None = None
 
     def count(self, report: PassReport, finished: datetime) -> None:
         self.passes += 1
@@ -70,6 +72,11 @@ class Metrics:
         lines += _counter(
             "watcher_articles_total", "Feed entries by outcome.", "outcome", self.articles
         )
+        if self.status is not None:
+            try:
+                lines += self.status()
+            except Exception:  # the database is down: /healthz says so; counters still count
+                log.exception("status_unavailable")
         return "\n".join(lines) + "\n"
 
     def _last_pass_seconds(self) -> float:

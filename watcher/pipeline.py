@@ -27,6 +27,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -136,9 +137,16 @@ class Pipeline:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         progress: Progress | None = None,
         robots: RobotsCache | None = None,
+        write_files: bool = True,
+        settle_lock: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         """``robots``: a cache of robots.txt rules to share with other passes (the
-        daemon's); by default, one for this pass."""
+        daemon's); by default, one for this pass. ``write_files`` false: articles get
+        their corpus file names in the database, and the process that owns the corpus
+        folder writes them (``watcher.corpus.write_unwritten``): a queue worker's.
+        ``settle_lock`` is held while an article is checked against the stored ones and
+        stored: within one process that step never interleaves (it has no awaits);
+        processes that store into one database side by side pass a lock they share."""
         self._config = config
         self._store = store
         self._fetcher = fetcher
@@ -150,7 +158,10 @@ class Pipeline:
         self._clock = clock
         self._progress = progress or (lambda _name, _delta: None)
         self._corpus = Path(config.storage.corpus_dir)
-        self._floor = highest_number(self._corpus)  # the folder's highest number, kept current
+        self._write_files = write_files
+        self._settle_lock = settle_lock
+        # The folder's highest number, kept current (the database's, for a worker).
+        self._floor = highest_number(self._corpus) if write_files else 0
         self._filed: list[int] = []  # written this pass, marked in one statement at its end
         self._waiting: set[int] = set()  # sources with entries due for a try, at pass start
         self._floor_lock = threading.Lock()  # files are written on threads
@@ -171,6 +182,34 @@ class Pipeline:
 
     async def poll_source(self, source: SourceConfig, state: SourceState) -> SourceReport:
         """Poll one feed and process its entries. Never raises: failures are reported."""
+        report, jobs = await self.read_source(source, state)
+        if state.id in self._waiting:
+            now = self._clock()
+            retries = self._store.due_retries(state.id, now, (job.entry_id for job in jobs))
+            jobs += [_job_from_pending(pending) for pending in retries]
+        await self._run_jobs(source.name, source.language, jobs, report, source.fetch_page)
+        return report
+
+    async def process_waiting(
+        self, source: SourceConfig | None, pending: PendingEntry
+    ) -> SourceReport:
+        """One entry that waits for a try (a queue job's), as a pass would process it;
+        ``source`` None: the command line's or a source since removed from the
+        configuration. Never raises."""
+        name = source.name if source else "(command line)"
+        report = SourceReport(name, source.feed_url if source else MANUAL_SOURCE)
+        self._floor = max(self._floor, self._store.highest_file_number())
+        fetch_page = source.fetch_page if source else True
+        language = source.language if source else None
+        jobs = [_job_from_pending(pending)]
+        await self._run_jobs(name, language, jobs, report, fetch_page)
+        return report
+
+    async def read_source(
+        self, source: SourceConfig, state: SourceState
+    ) -> tuple[SourceReport, list[_Job]]:
+        """Poll one feed: its new entries recorded as pending, the poll recorded and the
+        next one planned; the entries' jobs, not yet run. Never raises."""
         report = SourceReport(source.name, source.feed_url)
         read = _FeedRead([], None, None)
         error: FetchError | None = None
@@ -188,13 +227,7 @@ class Pipeline:
             report.error, report.error_kind = str(error), error.kind
             log.warning("source_failed", extra={"source": report.name, "error": str(error)})
         self._record_poll(source, state, report, read, error)
-        jobs = read.jobs
-        if state.id in self._waiting:
-            now = self._clock()
-            retries = self._store.due_retries(state.id, now, (job.entry_id for job in jobs))
-            jobs += [_job_from_pending(pending) for pending in retries]
-        await self._run_jobs(source.name, source.language, jobs, report, source.fetch_page)
-        return report
+        return report, read.jobs
 
     def _record_poll(
         self,
@@ -430,8 +463,9 @@ class Pipeline:
             return self._failed(source, job, "extract_error", f"worker died: {exc}", True)
         if isinstance(result, ExtractFailed):
             return self._failed(source, job, result.kind, result.reason, result.kind == "blocked")
-        outcome, filing = self._settle(source, language, job, link, result)
-        if filing is not None:
+        with self._settle_lock():
+            outcome, filing = self._settle(source, language, job, link, result)
+        if filing is not None and self._write_files:
             # The item is committed; the file is written off the event loop (fsync).
             try:
                 await asyncio.to_thread(self._file, *filing)

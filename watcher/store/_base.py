@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,6 +22,10 @@ class StoreBase:
     def __init__(self, engine: Engine, dedup: NearDupRule | None = None) -> None:
         self.engine = engine
         self.dedup = dedup or NearDupRule()
+        # Called inside the transaction that records new entries, with the ids of those
+        # waiting for their first try: a task queue enqueues their jobs there, so that
+        # the entries and their jobs are committed together or not at all.
+        self.entries_added: Callable[[Connection, list[int]], None] | None = None
 
     def close(self) -> None:
         self.engine.dispose()

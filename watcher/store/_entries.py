@@ -33,6 +33,22 @@ _DUE_RETRIES = (
     .order_by(col(Entry.id))
 )
 
+_SOURCES = SQLModel.metadata.tables["sources"].c
+_WAITING = (
+    sa_select(
+        _ENTRIES.id,
+        _ENTRIES.link,
+        _ENTRIES.title,
+        _ENTRIES.published,
+        _ENTRIES.feed_content,
+        _SOURCES.feed_url,
+    )
+    .join_from(SQLModel.metadata.tables["entries"], SQLModel.metadata.tables["sources"])
+    .where(col(Entry.state).in_(("pending", "failed")))
+    .where(col(Entry.permanent).is_(False))
+    .where(or_(col(Entry.next_try).is_(None), col(Entry.next_try) <= bindparam("now")))
+)
+
 
 class EntriesMixin(StoreBase):
     def entry_index(
@@ -68,13 +84,16 @@ class EntriesMixin(StoreBase):
             return {}
         with self._session() as session:
             self._insert_ignore(session, Entry, unique)
-            session.commit()
             found = session.exec(
-                select(Entry.entry_key, Entry.id)
+                select(Entry.entry_key, Entry.id, Entry.state)
                 .where(Entry.source_id == source_id)
                 .where(col(Entry.entry_key).in_([row["entry_key"] for row in unique]))
             ).all()
-        return {key: entry_id for key, entry_id in found if entry_id is not None}
+            if self.entries_added is not None:
+                waiting = [entry_id for _key, entry_id, state in found if state == "pending"]
+                self.entries_added(session.connection(), [i for i in waiting if i is not None])
+            session.commit()
+        return {key: entry_id for key, entry_id, _state in found if entry_id is not None}
 
     def due_retries(
         self, source_id: int, now: datetime, exclude: Iterable[int]
@@ -128,3 +147,15 @@ class EntriesMixin(StoreBase):
         final_url: str | None = None,
     ) -> None:
         self._update(Entry, entry_id, done_values(outcome, now, item_id, duplicate, final_url))
+
+    def waiting_entry(self, entry_id: int, now: datetime) -> tuple[PendingEntry, str] | None:
+        """The entry and its source's feed URL if it still waits for a try: a queued
+        job for an entry that another job has settled since finds None."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                _WAITING.where(_ENTRIES.id == entry_id), {"now": now}
+            ).one_or_none()
+        if row is None:
+            return None
+        pending = PendingEntry(row.id, row.link, row.title, row.published, row.feed_content)
+        return pending, row.feed_url

@@ -1,0 +1,331 @@
+"""``watcher scheduler`` and ``watcher worker``: real processes on a real PostgreSQL queue.
+
+A scheduler and several workers against pages served over HTTP on 127.0.0.1: every
+article stored and filed once, a syndicated copy recorded as a duplicate, a worker
+killed mid-job with its job finished by another, two schedulers refused, a restart that
+enqueues nothing twice, and ``watcher status`` telling all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy import Engine, create_engine
+from werkzeug import Request, Response
+
+from tests.conftest import query, run_watcher, scalar, shared_path, write_config
+from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
+from watcher.scale.jobs import defer, ensure_queue_schema, entry_job, poll_job
+
+DEADLINE = 90.0  # catches a hang; each test takes seconds
+RELEVANT = [
+    "eco20-2020-06-20-liaison-office",
+    "pen0-2024-12-04-north-korean-troops-in-russia",
+    "pen0-2025-05-06-brothers-in-arms",
+]
+OTHER = ["fine-west_ham_in_talks_with_jack_wilshere_over_cancelling_100000aweek_deal"]
+# Beats every half second; a worker silent for 3 s has its jobs moved.
+FAST = {
+    "schedule": {"check_seconds": 0.3},
+    "queue": {"heartbeat_seconds": 0.5, "stalled_seconds": 3, "concurrency": 4, "processes": 0},
+}
+postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+def _pages(site: Site, path: str, ids: list[str], *, copy_of: str | None = None) -> list[FeedItem]:
+    shared_path("eval", "relevance", "articles.jsonl")  # or skip, saying why
+    articles = relevance_articles(ids)
+    items = []
+    for article_id in ids:
+        article = articles[article_id]
+        paragraphs = [line for line in article["text"].splitlines() if line.strip()]
+        page = article_html(article["title"], paragraphs).encode()
+        link = site.add_page(Page(f"{path}/{article_id}", page))
+        items.append(FeedItem(link, article["title"], guid=article_id, published=recent()))
+    return items
+
+
+@contextmanager
+def _role(config: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+    """A watcher service in the background, in a session of its own (so that a kill
+    reaches its analysis processes too); stopped with SIGTERM unless it ended."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env["WATCHER_CONFIG"] = str(config)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "watcher", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.communicate(timeout=DEADLINE)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate(timeout=DEADLINE)
+
+
+def _stop(process: subprocess.Popen[str]) -> tuple[int, list[dict[str, object]]]:
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=DEADLINE)
+    events = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    return process.returncode, events
+
+
+def _wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {DEADLINE:g} s: {what}")
+        time.sleep(0.1)
+
+
+def _new_files(corpus: Path) -> list[Path]:
+    return sorted(p for p in corpus.glob("[0-9][0-9][0-9]_*.txt") if int(p.name[:3]) >= 5)
+
+
+def _settled(database_url: str) -> bool:
+    waiting = _table_count(database_url, "SELECT count(*) FROM entries WHERE state <> 'done'")
+    unwritten = _table_count(
+        database_url,
+        "SELECT count(*) FROM items WHERE file IS NOT NULL AND filed_at IS NULL AND NOT is_seed",
+    )
+    entries = _table_count(database_url, "SELECT count(*) FROM entries")
+    return waiting == 0 and unwritten == 0 and entries > 0
+
+
+def _status(config: Path) -> dict[str, object]:
+    result = run_watcher("status", "--json", config=config, timeout=DEADLINE)
+    assert result.returncode == 0, result.stderr
+    parsed: dict[str, object] = json.loads(result.stdout)
+    return parsed
+
+
+@postgresql_only
+def test_a_scheduler_and_two_workers_store_and_file_every_article_once(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    site = Site(threaded_server)
+    first = _pages(site, "/institute", RELEVANT + OTHER)
+    # The second site syndicates the first article: the same text at another address.
+    copy = _pages(site, "/syndicate", RELEVANT[:1])
+    feeds = [
+        {"name": "Institute", "url": site.add_feed("/institute.xml", rss(first))},
+        {"name": "Syndicate", "url": site.add_feed("/syndicate.xml", rss(copy))},
+    ]
+    port = _free_port()
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=feeds,
+        tables={**FAST, "daemon": {"listen": f"127.0.0.1:{port}"}},
+    )
+    with _role(config, "scheduler") as scheduler, _role(config, "worker") as one:
+        with _role(config, "worker") as two:
+            entries = "SELECT count(*) FROM entries"
+            _wait_for(lambda: _table_count(database_url, entries) == 5, "both feeds polled")
+            _wait_for(lambda: _settled(database_url), "every entry settled, every file written")
+            _wait_for(lambda: _status(config)["queue"]["depth"] == 0, "the queue drained")  # type: ignore[index]
+            status = _status(config)
+            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+            worker_code, worker_events = _stop(two)
+        assert _stop(one)[0] == 0
+        scheduler_code, scheduler_events = _stop(scheduler)
+
+    assert worker_code == 0
+    assert scheduler_code == 0
+    assert "worker_started" in [e["event"] for e in worker_events]
+    assert "dispatched" in [e["event"] for e in scheduler_events]
+    items = query(database_url, "SELECT url, relevant, file FROM items WHERE NOT is_seed")
+    assert len(items) == 4, "four articles; the syndicated copy is not a fifth"
+    duplicates = query(database_url, "SELECT link FROM entries WHERE duplicate")
+    assert [link for (link,) in duplicates] == [copy[0].link] or [
+        link for (link,) in duplicates
+    ] == [first[0].link], "one of the two copies is the other's duplicate"
+    filed = sorted(str(name) for _url, relevant, name in items if relevant)
+    assert len(filed) >= 2
+    assert [p.name for p in _new_files(seed_corpus)] == filed, "each relevant article, one file"
+    numbers = [int(name[:3]) for name in filed]
+    assert len(set(numbers)) == len(numbers)
+    manifest = (seed_corpus / "manifest.jsonl").read_text(encoding="utf-8")
+    assert all(name in manifest for name in filed)
+    queue = status["queue"]
+    assert isinstance(queue, dict)
+    assert queue["workers_alive"] == 2
+    assert status["due"] == 0
+    assert status["entries_waiting"] == 0
+    assert "watcher_queue_depth 0" in metrics
+    assert "watcher_workers_alive 2" in metrics
+    assert 'watcher_queue_jobs{task="watcher.poll",state="todo"} 0' in metrics
+
+
+@postgresql_only
+def test_a_killed_worker_s_job_is_finished_by_another_and_nothing_is_doubled(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    site = Site(threaded_server)
+    items = _pages(site, "/institute", RELEVANT[:1])
+    article = relevance_articles(RELEVANT[1:2])[RELEVANT[1]]
+    body = article_html(article["title"], article["text"].splitlines()).encode()
+    first_request, release = threading.Event(), threading.Event()
+
+    def slow(_request: Request) -> Response:
+        # The first request hangs (its worker is killed meanwhile); later ones answer.
+        if not first_request.is_set():
+            first_request.set()
+            release.wait(DEADLINE)
+        return Response(body, content_type="text/html; charset=utf-8")
+
+    threaded_server.expect_request("/institute/slow").respond_with_handler(slow)
+    items.append(FeedItem(site.url("/institute/slow"), article["title"], published=recent()))
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "Institute", "url": site.add_feed("/institute.xml", rss(items))}],
+        tables=FAST,
+    )
+    try:
+        with _role(config, "scheduler") as scheduler:
+            with _role(config, "worker") as doomed:
+                _wait_for(first_request.is_set, "the slow page asked for")
+                os.killpg(doomed.pid, signal.SIGKILL)  # the worker and anything it started
+                doomed.communicate(timeout=DEADLINE)
+            with _role(config, "worker") as rescuer:
+                _wait_for(lambda: _settled(database_url), "the killed worker's job done")
+                # A job for an entry already settled (a retried job whose first run had
+                # finished) must change nothing.
+                entry = scalar(database_url, "SELECT id FROM entries ORDER BY id LIMIT 1")
+                _defer_now(database_url, entry_job(int(str(entry))))
+                _wait_for(
+                    lambda: scalar(database_url, "SELECT count(*) FROM procrastinate_jobs") == 0,
+                    "the extra job run (and deleted, as successful jobs are)",
+                )
+                assert _stop(rescuer)[0] == 0
+            _code, events = _stop(scheduler)
+    finally:
+        release.set()
+
+    requeued = [e for e in events if e["event"] == "job_requeued"]
+    assert requeued, "the scheduler moved the dead worker's job"
+    assert requeued[0]["task"] == "watcher.entry"
+    stored = query(database_url, "SELECT url FROM items WHERE NOT is_seed ORDER BY url")
+    assert [url for (url,) in stored] == sorted(item.link for item in items)
+    assert len(_new_files(seed_corpus)) == scalar(
+        database_url, "SELECT count(*) FROM items WHERE relevant AND NOT is_seed"
+    )
+    attempts = query(database_url, "SELECT state, item_id FROM entries ORDER BY id")
+    assert all(state == "done" and item_id for state, item_id in attempts)
+
+
+def _defer_now(database_url: str, job: object) -> None:
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            defer(connection, [job])  # type: ignore[list-item]
+    finally:
+        engine.dispose()
+
+
+@postgresql_only
+def test_a_second_scheduler_is_refused_and_a_restart_enqueues_nothing_twice(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    site = Site(threaded_server)
+    sources = [
+        {"name": f"Feed {n}", "url": site.add_feed(f"/feed{n}.xml", rss([]))} for n in range(5)
+    ]
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=sources,
+        tables=FAST,
+    )
+    polls = "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'watcher.poll'"
+    with _role(config, "scheduler") as first:
+        _wait_for(lambda: _table_count(database_url, polls) == 5, "five polls enqueued")
+        second = run_watcher("scheduler", config=config, timeout=DEADLINE)
+        time.sleep(1.0)  # three more ticks: no worker has run a job, none is due anew
+        assert _stop(first)[0] == 0
+    with _role(config, "scheduler") as restarted:
+        time.sleep(1.5)  # five ticks after a restart
+        assert _stop(restarted)[0] == 0
+
+    assert second.returncode == 2
+    assert "another watcher scheduler is running" in second.stderr
+    locks = query(database_url, "SELECT queueing_lock FROM procrastinate_jobs ORDER BY id")
+    assert len(locks) == 5, "each source's poll once, across ticks and a restart"
+    assert len({lock for (lock,) in locks}) == 5
+    assert _status(config)["queue"]["depth"] == 5  # type: ignore[index]
+
+
+def _table_count(database_url: str, sql: str) -> int:
+    try:
+        return int(str(scalar(database_url, sql)))
+    except Exception:  # the table is made by the scheduler's start
+        return -1
+
+
+@postgresql_only
+def test_jobs_are_enqueued_with_the_transaction_or_not_at_all(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        ensure_queue_schema(engine)
+        with pytest.raises(RuntimeError, match="write failed"):
+            _defer_then_fail(engine)
+        with engine.begin() as connection:
+            first = defer(connection, [poll_job(1, "http://a.example/feed"), entry_job(7)])
+            again = defer(connection, [poll_job(1, "http://a.example/feed"), entry_job(8)])
+        rows = query(database_url, "SELECT queueing_lock FROM procrastinate_jobs ORDER BY id")
+    finally:
+        engine.dispose()
+    assert (first, again) == (2, 1), "a source already queued is not queued again"
+    assert [lock for (lock,) in rows] == ["poll:1", "entry:7", "entry:8"]
+
+
+def _defer_then_fail(engine: Engine) -> None:
+    with engine.begin() as connection:
+        assert defer(connection, [poll_job(1, "http://a.example/feed")]) == 1
+        raise RuntimeError("the caller's write failed")
+
+
+def test_the_roles_need_postgresql_and_say_so(seed_corpus: Path, tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=f"sqlite:///{tmp_path / 'w.db'}",
+        corpus=seed_corpus,
+        sources=[],
+    )
+    for role in ("scheduler", "worker"):
+        result = run_watcher(role, config=config, timeout=DEADLINE)
+        assert result.returncode == 2, role
+        assert "the task queue needs PostgreSQL" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -1,0 +1,176 @@
+"""``watcher scheduler``'s tick: hand out what the database says is due, and own the
+corpus folder.
+
+    sources due (watcher.schedule.is_due)  -> a poll job each, unless one is queued or running
+    entries waiting for a try              -> an entry job each, unless one is queued or running
+    jobs of workers that stopped beating   -> back in the queue (another worker takes them)
+    items named for a file not yet written -> written; the manifest rewritten when it changed
+
+Which jobs are queued or running is read in the transaction that enqueues, and one
+scheduler runs at a time (a PostgreSQL advisory lock held for its life), so a restart
+never enqueues a source twice. The database stays the record of what is to do: a job
+lost with a worker, or an enqueue lost with a crash, is found again on the next tick.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from procrastinate import App, PsycopgConnector
+from sqlalchemy import Connection, text
+
+from watcher.config import Config
+from watcher.corpus import write_manifest, write_unwritten
+from watcher.errors import WatcherError
+from watcher.lock import pass_lock
+from watcher.scale.jobs import (
+    POLL_TASK,
+    conninfo,
+    defer,
+    ensure_queue_schema,
+    entry_job,
+    poll_job,
+)
+from watcher.schedule import is_due
+from watcher.store import Store
+
+__all__ = ["Dispatcher", "TickReport"]
+
+log = logging.getLogger(__name__)
+
+_SCHEDULER_LOCK = 0x77736368  # "wsch": held by the one running scheduler
+_SWEEP_LIMIT = 20_000  # entry jobs enqueued per tick at most; the rest next tick
+_PRUNE_EVERY = timedelta(hours=1)
+_KEEP_FAILED_HOURS = 7 * 24
+
+_IN_FLIGHT = text(
+    "SELECT queueing_lock FROM procrastinate_jobs"
+    " WHERE task_name = :task AND status IN ('todo', 'doing')"
+)
+# Entries waiting for a try with no job queued (by queueing lock) or running (by lock).
+_UNQUEUED_ENTRIES = text(
+    "SELECT e.id FROM entries e"
+    " WHERE e.state IN ('pending', 'failed') AND NOT e.permanent"
+    " AND (e.next_try IS NULL OR e.next_try <= :now)"
+    " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
+    "   WHERE j.queueing_lock = 'entry:' || e.id AND j.status = 'todo')"
+    " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
+    "   WHERE j.lock = 'entry:' || e.id AND j.status = 'doing')"
+    " ORDER BY e.id LIMIT :limit"
+)
+_MANIFEST_SIGNATURE = text(
+    "SELECT (SELECT max(id) FROM items), (SELECT count(*) FROM entries WHERE duplicate),"
+    " (SELECT max(id) FROM marks), (SELECT count(*) FROM items WHERE file_missing)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TickReport:
+    polls: int  # poll jobs enqueued
+    entries: int  # entry jobs enqueued
+    stalled: int  # jobs of dead workers put back
+    written: int  # corpus files written
+
+
+class Dispatcher:
+    """The scheduler's work, tick by tick. ``start`` takes the one-scheduler lock and
+    opens the queue; ``close`` gives both back."""
+
+    def __init__(self, config: Config, *, stalled_seconds: float) -> None:
+        self._dsn = conninfo(config.storage.database_url)  # WatcherError unless PostgreSQL
+        self._stalled_seconds = stalled_seconds
+        self._app = App(connector=PsycopgConnector(conninfo=self._dsn, min_size=1, max_size=2))
+        self._holder: Connection | None = None
+        self._manifest: tuple[object, ...] | None = None
+        self._pruned_at: datetime | None = None
+
+    async def start(self, store: Store) -> None:
+        """WatcherError when another scheduler runs against this database."""
+        ensure_queue_schema(store.engine)
+        holder = store.engine.connect()
+        taken = holder.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _SCHEDULER_LOCK})
+        if not taken.scalar():
+            holder.close()
+            raise WatcherError("another watcher scheduler is running against this database")
+        holder.commit()  # the session lock outlives the transaction
+        self._holder = holder
+        await self._app.open_async()
+
+    async def close(self) -> None:
+        await self._app.close_async()
+        if self._holder is not None:
+            self._holder.close()  # ends the session: the lock goes with it
+            self._holder = None
+
+    async def tick(self, store: Store, config: Config, now: datetime) -> TickReport:
+        polls = self._enqueue_polls(store, config, now)
+        entries = self._enqueue_entries(store, now)
+        stalled = await self._requeue_stalled()
+        written = await self._write_corpus(store, Path(config.storage.corpus_dir), now)
+        await self._prune(now)
+        report = TickReport(polls, entries, stalled, written)
+        if polls or entries or stalled or written:
+            log.info(
+                "dispatched",
+                extra={"polls": polls, "entries": entries, "stalled": stalled, "written": written},
+            )
+        return report
+
+    def _enqueue_polls(self, store: Store, config: Config, now: datetime) -> int:
+        states = store.sync_sources(config.sources)
+        due = [state for state in states.values() if is_due(state.next_poll_at, now)]
+        if not due:
+            return 0
+        with store.engine.begin() as connection:
+            queued = set(connection.execute(_IN_FLIGHT, {"task": POLL_TASK}).scalars())
+            jobs = [
+                poll_job(state.id, state.feed_url)
+                for state in due
+                if f"poll:{state.id}" not in queued
+            ]
+            return defer(connection, jobs)
+
+    def _enqueue_entries(self, store: Store, now: datetime) -> int:
+        with store.engine.begin() as connection:
+            ids = connection.execute(_UNQUEUED_ENTRIES, {"now": now, "limit": _SWEEP_LIMIT})
+            return defer(connection, [entry_job(entry_id) for entry_id in ids.scalars()])
+
+    async def _requeue_stalled(self) -> int:
+        """Jobs whose worker stopped sending heartbeats (killed, its machine gone) go back
+        to the queue, for any worker to take."""
+        manager = self._app.job_manager
+        stalled = list(
+            await manager.get_stalled_jobs(seconds_since_heartbeat=self._stalled_seconds)
+        )
+        for job in stalled:
+            await manager.retry_job(job)
+            log.warning(
+                "job_requeued",
+                extra={"task": job.task_name, "job": job.id, "arguments": job.task_kwargs},
+            )
+        return len(stalled)
+
+    async def _write_corpus(self, store: Store, folder: Path, now: datetime) -> int:
+        """Files for the articles the workers stored; the manifest when anything it
+        lists changed. Under the folder's lock, as every corpus writer is."""
+        async with pass_lock(folder):
+            written = write_unwritten(store, folder, now)
+            with store.engine.connect() as connection:
+                signature = tuple(connection.execute(_MANIFEST_SIGNATURE).one())
+            if written or signature != self._manifest:
+                write_manifest(folder, store.manifest_rows())
+                self._manifest = signature
+        return len(written)
+
+    async def _prune(self, now: datetime) -> None:
+        """Failed jobs are kept a week to be looked at (succeeded ones are deleted by the
+        workers at once)."""
+        if self._pruned_at is not None and now - self._pruned_at < _PRUNE_EVERY:
+            return
+        await self._app.job_manager.delete_old_jobs(
+            nb_hours=_KEEP_FAILED_HOURS, include_failed=True, include_cancelled=True
+        )
+        self._pruned_at = now

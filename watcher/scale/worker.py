@@ -1,0 +1,227 @@
+"""``watcher worker``: runs poll and entry jobs from the queue, any number on any machine.
+
+A worker needs the configuration file, the database and the network; not the corpus
+folder, which the scheduler writes. Each job runs the same pipeline stages as a pass of
+``watcher run``: ``Pipeline.read_source`` for a poll, ``Pipeline.process_waiting`` for an
+entry. A job for an entry that was settled meanwhile (a retried job whose first run had
+finished) finds it no longer waiting and does nothing: the database, not the queue, says
+what is done.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
+from sqlalchemy import Connection, Engine, text
+
+from watcher.app import make_classifier
+from watcher.config import Config, SourceConfig, load_config
+from watcher.db import open_engine
+from watcher.errors import ConfigError
+from watcher.http import Fetcher
+from watcher.pipeline import Pipeline
+from watcher.robots import RobotsCache
+from watcher.scale.jobs import (
+    ENTRY_TASK,
+    POLL_TASK,
+    QUEUE,
+    conninfo,
+    defer,
+    ensure_queue_schema,
+    entry_job,
+)
+from watcher.store import Store
+from watcher.workers import WorkerPool
+
+__all__ = ["WorkerSettings", "make_app", "run_worker", "settle_lock"]
+
+log = logging.getLogger(__name__)
+
+# A job that raised (the database went away, most likely) is tried again; a source or
+# an entry that fails is not an exception: the pipeline records it and plans its retry.
+_RETRY = RetryStrategy(max_attempts=5, exponential_wait=5)
+_SETTLE_LOCK = text("SELECT pg_advisory_xact_lock(2004051320)")  # "wsex": the settle step
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    concurrency: int  # jobs at once in this process
+    processes: int | None  # analysis processes; None: one per CPU, 0: inline
+    heartbeat_seconds: float
+    stalled_seconds: float
+
+
+def make_app(dsn: str | None = None) -> App:
+    """The procrastinate app with watcher's two tasks (``dsn`` None: for listing only)."""
+    connector = PsycopgConnector(conninfo=dsn) if dsn else PsycopgConnector()
+    app = App(connector=connector)
+    app.task(name=POLL_TASK, queue=QUEUE, pass_context=True, retry=_RETRY)(_poll)
+    app.task(name=ENTRY_TASK, queue=QUEUE, pass_context=True, retry=_RETRY)(_entry)
+    return app
+
+
+async def _poll(context: JobContext, feed_url: str) -> None:
+    await _runtime(context).poll(feed_url)
+
+
+async def _entry(context: JobContext, entry_id: int) -> None:
+    await _runtime(context).entry(entry_id)
+
+
+def _runtime(context: JobContext) -> Runtime:
+    runtime = context.additional_context["runtime"]
+    assert isinstance(runtime, Runtime)
+    return runtime
+
+
+class Runtime:
+    """What a worker keeps between jobs: the store, the HTTP client, the analysis
+    processes, and a pipeline rebuilt when the configuration file or the user's marks
+    change (so a worker follows them without a restart)."""
+
+    def __init__(self, config_path: Path, config: Config, store: Store, fetcher: Fetcher) -> None:
+        self._path = config_path
+        self._config = config
+        self._store = store
+        self._fetcher = fetcher
+        self._pool: WorkerPool | None = None
+        self._robots = RobotsCache()
+        self._pipeline: Pipeline | None = None
+        self._built_for: tuple[float, int] | None = None  # (config mtime, model version)
+
+    def start(self, processes: int | None) -> None:
+        self._pool = WorkerPool(processes)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+    async def poll(self, feed_url: str) -> None:
+        pipeline = self._current()
+        source = self._source(feed_url)
+        state = self._store.source(feed_url)
+        if source is None or state is None:
+            log.info("poll_skipped", extra={"source": feed_url, "reason": "not configured"})
+            return
+        report, _jobs = await pipeline.read_source(source, state)  # jobs enqueued on commit
+        log.info(
+            "source_polled",
+            extra={"source": source.name, "new": report.new, "error": report.error},
+        )
+
+    async def entry(self, entry_id: int) -> None:
+        pipeline = self._current()
+        waiting = self._store.waiting_entry(entry_id, datetime.now(UTC))
+        if waiting is None:
+            return  # settled meanwhile, or not due yet: the scheduler enqueues it then
+        pending, feed_url = waiting
+        report = await pipeline.process_waiting(self._source(feed_url), pending)
+        log.info(
+            "entry_processed",
+            extra={"url": pending.link, "filed": report.filed, "failed": report.errors},
+        )
+
+    def _source(self, feed_url: str) -> SourceConfig | None:
+        return next((s for s in self._config.sources if s.feed_url == feed_url), None)
+
+    def _current(self) -> Pipeline:
+        """The pipeline for the configuration and the marks as they are now."""
+        mtime = _mtime(self._path)
+        version = self._store.model_version()
+        if self._pipeline is not None and self._built_for == (mtime, version):
+            return self._pipeline
+        if self._built_for is not None and mtime != self._built_for[0]:
+            try:
+                self._config = load_config(self._path)
+                log.info("config_reloaded", extra={"sources": len(self._config.sources)})
+            except ConfigError as exc:
+                log.error("config_reload_failed", extra={"error": str(exc)})
+        assert self._pool is not None
+        classifier = make_classifier(self._config, self._store)
+        self._pipeline = Pipeline(
+            self._config,
+            self._store,
+            self._fetcher,
+            self._pool,
+            classifier,
+            robots=self._robots,
+            write_files=False,
+            settle_lock=settle_lock(self._store.engine),
+        )
+        self._built_for = (mtime, version)
+        return self._pipeline
+
+
+def settle_lock(engine: Engine) -> Callable[[], AbstractContextManager[object]]:
+    """One worker at a time checks an article against the stored ones and stores it,
+    across every machine: without it, two workers given one article syndicated at two
+    addresses both find no original and both store it. A transaction-scoped advisory
+    lock: released at commit, or when a killed worker's connection closes."""
+
+    @contextmanager
+    def hold() -> Iterator[object]:
+        with engine.begin() as connection:
+            connection.execute(_SETTLE_LOCK)
+            yield connection
+
+    return hold
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+def open_worker_store(config: Config) -> Store:
+    """The database at head with the queue's tables, and new entries' jobs enqueued in
+    the transaction that records them."""
+    conninfo(config.storage.database_url)  # WatcherError unless PostgreSQL
+    store = Store(open_engine(config.storage.database_url), config.dedup.rule())
+    store.ensure_near_index()
+    ensure_queue_schema(store.engine)
+    store.entries_added = _enqueue_entries
+    return store
+
+
+def _enqueue_entries(connection: Connection, entry_ids: list[int]) -> None:
+    defer(connection, [entry_job(entry_id) for entry_id in entry_ids])
+
+
+async def run_worker(config_path: Path, config: Config, settings: WorkerSettings) -> None:
+    """Run jobs until SIGTERM or SIGINT (procrastinate's handlers: the running jobs are
+    given a few seconds, then abandoned; their work is found again by the scheduler)."""
+    store = open_worker_store(config)
+    app = make_app(conninfo(config.storage.database_url))
+    try:
+        async with Fetcher(config.http) as fetcher:
+            runtime = Runtime(config_path, config, store, fetcher)
+            runtime.start(settings.processes)
+            try:
+                async with app.open_async():
+                    options: dict[str, Any] = {
+                        "queues": [QUEUE],
+                        "concurrency": settings.concurrency,
+                        "additional_context": {"runtime": runtime},
+                        "delete_jobs": "successful",
+                        "update_heartbeat_interval": settings.heartbeat_seconds,
+                        "stalled_worker_timeout": settings.stalled_seconds,
+                        "shutdown_graceful_timeout": 5.0,
+                        "install_signal_handlers": True,
+                    }
+                    log.info("worker_started", extra={"concurrency": settings.concurrency})
+                    await app.run_worker_async(**options)
+            finally:
+                runtime.close()
+    finally:
+        store.close()
+    log.info("worker_stopped")

@@ -1,0 +1,166 @@
+"""``watcher status`` and the matching ``/metrics`` lines: is the work keeping up?
+
+Read from the database alone, so it answers for any deployment: the single-machine
+daemon (sources and entries) or a scaled-out one (also the queue: jobs per task and
+state, and workers alive by their heartbeats). Plain SQL over procrastinate's two
+tables, read only: the status works without the ``scale`` extra installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, inspect, or_, text
+from sqlmodel import col, select
+
+from watcher.models import Entry, Source
+from watcher.scale import TASKS
+
+__all__ = ["QueueStatus", "Status", "metric_lines", "read_status"]
+
+# Through the models, not text: their column types give SQLite's times back as times.
+_SOURCES = select(Source.feed_url, Source.name, Source.next_poll_at)
+_JOBS = text("SELECT task_name, status, count(*) FROM procrastinate_jobs GROUP BY 1, 2")
+_WORKERS = text(
+    "SELECT count(*) FILTER (WHERE last_heartbeat >= :alive), count(*), max(last_heartbeat)"
+    " FROM procrastinate_workers"
+)
+_NEVER = datetime.min.replace(tzinfo=UTC)
+_STATES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborted")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStatus:
+    jobs: dict[str, dict[str, int]]  # task -> state -> count
+    workers_alive: int
+    workers_stalled: int
+    last_heartbeat: datetime | None
+
+    @property
+    def depth(self) -> int:
+        """Jobs waiting to be taken."""
+        return sum(states.get("todo", 0) for states in self.jobs.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    at: datetime
+    sources: int
+    due: int
+    oldest_due: str | None  # the source waiting longest for its poll
+    oldest_due_since: datetime | None  # None with a source due: never polled
+    entries_waiting: int
+    queue: QueueStatus | None  # None: no task queue in this database
+    overdue_seconds: float = field(default=0.0)
+
+    def as_dict(self) -> dict[str, Any]:
+        queue = None
+        if self.queue is not None:
+            queue = {
+                "depth": self.queue.depth,
+                "jobs": self.queue.jobs,
+                "workers_alive": self.queue.workers_alive,
+                "workers_stalled": self.queue.workers_stalled,
+                "last_heartbeat": _iso(self.queue.last_heartbeat),
+            }
+        return {
+            "at": _iso(self.at),
+            "sources": self.sources,
+            "due": self.due,
+            "oldest_due": self.oldest_due,
+            "oldest_due_since": _iso(self.oldest_due_since),
+            "overdue_seconds": round(self.overdue_seconds, 1),
+            "entries_waiting": self.entries_waiting,
+            "queue": queue,
+        }
+
+
+def read_status(
+    engine: Engine, feed_urls: Sequence[str], now: datetime, *, alive_seconds: float
+) -> Status:
+    """The status of the configured sources (``feed_urls``; a source removed from the
+    configuration is not waited for) and of the queue, if the database has one."""
+    wanted = set(feed_urls)
+    with engine.connect() as connection:
+        rows = [row for row in connection.execute(_SOURCES) if row.feed_url in wanted]
+        waiting = connection.execute(
+            select(func.count())
+            .select_from(Entry)
+            .where(col(Entry.state).in_(("pending", "failed")))
+            .where(col(Entry.permanent).is_(False))
+            .where(or_(col(Entry.next_try).is_(None), col(Entry.next_try) <= now))
+        ).scalar_one()
+        queue = None
+        if inspect(connection).has_table("procrastinate_jobs"):
+            queue = _queue(connection, now - timedelta(seconds=alive_seconds))
+    due = [row for row in rows if row.next_poll_at is None or row.next_poll_at <= now]
+    oldest = min(due, key=lambda row: row.next_poll_at or _NEVER, default=None)
+    since = oldest.next_poll_at if oldest is not None else None
+    return Status(
+        at=now,
+        sources=len(wanted),
+        due=len(due) + len(wanted - {row.feed_url for row in rows}),  # unknown: never polled
+        oldest_due=oldest.name if oldest is not None else None,
+        oldest_due_since=since,
+        entries_waiting=int(waiting),
+        queue=queue,
+        overdue_seconds=(now - since).total_seconds() if since is not None else 0.0,
+    )
+
+
+def _queue(connection: Any, alive: datetime) -> QueueStatus:
+    jobs = {task: dict.fromkeys(_STATES, 0) for task in TASKS}  # a series per task, always
+    for task, state, count in connection.execute(_JOBS):
+        jobs.setdefault(task, dict.fromkeys(_STATES, 0))[str(state)] = int(count)
+    alive_count, total, last = connection.execute(_WORKERS, {"alive": alive}).one()
+    return QueueStatus(
+        jobs=jobs,
+        workers_alive=int(alive_count or 0),
+        workers_stalled=int(total or 0) - int(alive_count or 0),
+        last_heartbeat=_utc(last) if last is not None else None,
+    )
+
+
+def metric_lines(status: Status) -> list[str]:
+    """The status in Prometheus text format, for ``/metrics``."""
+    lines = [
+        "# HELP watcher_sources_due Configured sources whose poll is due now.",
+        "# TYPE watcher_sources_due gauge",
+        f"watcher_sources_due {status.due}",
+        "# HELP watcher_oldest_due_seconds How long the longest-waiting due source has waited.",
+        "# TYPE watcher_oldest_due_seconds gauge",
+        f"watcher_oldest_due_seconds {status.overdue_seconds:.1f}",
+        "# HELP watcher_entries_waiting Entries waiting for their first or next try.",
+        "# TYPE watcher_entries_waiting gauge",
+        f"watcher_entries_waiting {status.entries_waiting}",
+    ]
+    if status.queue is None:
+        return lines
+    lines += [
+        "# HELP watcher_queue_jobs Jobs in the task queue by task and state.",
+        "# TYPE watcher_queue_jobs gauge",
+    ]
+    for task, states in sorted(status.queue.jobs.items()):
+        for state, count in states.items():
+            lines.append(f'watcher_queue_jobs{{task="{task}",state="{state}"}} {count}')
+    lines += [
+        "# HELP watcher_queue_depth Jobs waiting to be taken by a worker.",
+        "# TYPE watcher_queue_depth gauge",
+        f"watcher_queue_depth {status.queue.depth}",
+        "# HELP watcher_workers_alive Workers whose heartbeat is recent.",
+        "# TYPE watcher_workers_alive gauge",
+        f"watcher_workers_alive {status.queue.workers_alive}",
+    ]
+    return lines
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite gives times back without a zone; watcher stores them in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
