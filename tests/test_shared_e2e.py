@@ -224,17 +224,26 @@ def test_the_compose_file_container_and_environment_agree() -> None:
     yaml = pytest.importorskip("yaml")
     compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]
-    assert set(services) == {"postgres", "watcher"}
-    watcher = services["watcher"]
-    assert watcher["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert watcher["environment"]["WATCHER_DATABASE_URL"].startswith("postgresql+psycopg://")
-    assert any(v.endswith(":/var/lib/watcher/corpus") for v in watcher["volumes"])
-    assert (ROOT / "deploy" / watcher["build"]["dockerfile"].split("/")[-1]).exists()
+    assert set(services) == {"postgres", "scheduler", "worker", "watcher"}
+    assert services["watcher"]["profiles"] == ["single"], "all-in-one only when asked for"
+    assert services["scheduler"]["command"] == ["scheduler"]
+    assert services["worker"]["command"] == ["worker"]
+    assert services["worker"]["deploy"]["replicas"] >= 2
+    assert "volumes" not in services["worker"], "workers never write the corpus"
+    for name in ("scheduler", "worker", "watcher"):
+        service = services[name]
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+        url = service["environment"]["WATCHER_DATABASE_URL"]
+        assert url.startswith("postgresql+psycopg://")
+        assert (ROOT / "deploy" / service["build"]["dockerfile"].split("/")[-1]).exists()
+    for name in ("scheduler", "watcher"):
+        assert any(v.endswith(":/var/lib/watcher/corpus") for v in services[name]["volumes"])
     container = (ROOT / "deploy" / "Containerfile").read_text(encoding="utf-8")
     lines = [line.strip() for line in container.splitlines()]
     assert "USER watcher" in lines, "not root"
     assert any(line.startswith("VOLUME") and "/var/lib/watcher/corpus" in line for line in lines)
     assert 'ENTRYPOINT ["watcher"]' in lines
+    assert any(line.startswith("RUN pip install") and "scale" in line for line in lines)
 
 
 def test_every_variable_in_the_example_environment_is_one_watcher_reads(tmp_path: Path) -> None:

@@ -205,7 +205,7 @@ def status(
         _err.print(f"watcher: {exc}", markup=False)
         raise typer.Exit(2) from None
     try:
-        feeds = [source.feed_url for source in config.sources]
+        feeds = {source.feed_url: source.name for source in config.sources}
         now = datetime.now(UTC)
         found = read_status(engine, feeds, now, alive_seconds=config.queue.stalled_seconds)
     finally:

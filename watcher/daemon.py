@@ -218,7 +218,7 @@ class Daemon:
 
     def _status(self, store: Store) -> list[str]:
         """/metrics' lines on sources, entries and the queue, read when asked."""
-        feeds = [source.feed_url for source in self._config.sources]
+        feeds = {source.feed_url: source.name for source in self._config.sources}
         alive = self._config.queue.stalled_seconds
         return metric_lines(read_status(store.engine, feeds, self._clock(), alive_seconds=alive))
 

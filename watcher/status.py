@@ -8,7 +8,7 @@ tables, read only: the status works without the ``scale`` extra installed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +28,6 @@ _WORKERS = text(
     "SELECT count(*) FILTER (WHERE last_heartbeat >= :alive), count(*), max(last_heartbeat)"
     " FROM procrastinate_workers"
 )
-_NEVER = datetime.min.replace(tzinfo=UTC)
 _STATES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborted")
 
 
@@ -79,13 +78,13 @@ class Status:
 
 
 def read_status(
-    engine: Engine, feed_urls: Sequence[str], now: datetime, *, alive_seconds: float
+    engine: Engine, sources: Mapping[str, str], now: datetime, *, alive_seconds: float
 ) -> Status:
-    """The status of the configured sources (``feed_urls``; a source removed from the
-    configuration is not waited for) and of the queue, if the database has one."""
-    wanted = set(feed_urls)
+    """The status of the configured sources (``sources``: feed URL to name; a source
+    removed from the configuration is not waited for) and of the queue, if the database
+    has one."""
     with engine.connect() as connection:
-        rows = [row for row in connection.execute(_SOURCES) if row.feed_url in wanted]
+        rows = [row for row in connection.execute(_SOURCES) if row.feed_url in sources]
         waiting = connection.execute(
             select(func.count())
             .select_from(Entry)
@@ -96,19 +95,26 @@ def read_status(
         queue = None
         if inspect(connection).has_table("procrastinate_jobs"):
             queue = _queue(connection, now - timedelta(seconds=alive_seconds))
-    due = [row for row in rows if row.next_poll_at is None or row.next_poll_at <= now]
-    oldest = min(due, key=lambda row: row.next_poll_at or _NEVER, default=None)
-    since = oldest.next_poll_at if oldest is not None else None
+    due = [(row.next_poll_at, row.name) for row in rows if _is_due(row.next_poll_at, now)]
+    stored = {row.feed_url for row in rows}
+    due += [(None, name) for url, name in sources.items() if url not in stored]
+    # Never polled first (it has waited since it was configured), then the longest due.
+    oldest = min(due, key=lambda pair: (pair[0] is not None, pair[0] or now), default=None)
+    since = oldest[0] if oldest is not None else None
     return Status(
         at=now,
-        sources=len(wanted),
-        due=len(due) + len(wanted - {row.feed_url for row in rows}),  # unknown: never polled
-        oldest_due=oldest.name if oldest is not None else None,
+        sources=len(sources),
+        due=len(due),
+        oldest_due=oldest[1] if oldest is not None else None,
         oldest_due_since=since,
         entries_waiting=int(waiting),
         queue=queue,
         overdue_seconds=(now - since).total_seconds() if since is not None else 0.0,
     )
+
+
+def _is_due(next_poll: datetime | None, now: datetime) -> bool:
+    return next_poll is None or next_poll <= now
 
 
 def _queue(connection: Any, alive: datetime) -> QueueStatus:
