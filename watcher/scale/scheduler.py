@@ -61,6 +61,8 @@ _UNQUEUED_ENTRIES = text(
     "   WHERE j.lock = 'entry:' || e.id AND j.status = 'doing')"
     " ORDER BY e.id LIMIT :limit"
 )
+_DEPTH = text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'")
+_ANALYZE = text("ANALYZE procrastinate_jobs")
 _MANIFEST_SIGNATURE = text(
     "SELECT (SELECT max(id) FROM items), (SELECT count(*) FROM entries WHERE duplicate),"
     " (SELECT max(id) FROM marks), (SELECT count(*) FROM items WHERE file_missing)"
@@ -86,6 +88,7 @@ class Dispatcher:
         self._holder: Connection | None = None
         self._manifest: tuple[object, ...] | None = None
         self._pruned_at: datetime | None = None
+        self._analyzed_depth = 0
 
     async def start(self, store: Store) -> None:
         """WatcherError when another scheduler runs against this database."""
@@ -108,6 +111,7 @@ class Dispatcher:
     async def tick(self, store: Store, config: Config, now: datetime) -> TickReport:
         polls = self._enqueue_polls(store, config, now)
         entries = self._enqueue_entries(store, now)
+        self._refresh_statistics(store)
         stalled = await self._requeue_stalled()
         written = await self._write_corpus(store, Path(config.storage.corpus_dir), now)
         await self._prune(now)
@@ -137,6 +141,20 @@ class Dispatcher:
         with store.engine.begin() as connection:
             ids = connection.execute(_UNQUEUED_ENTRIES, {"now": now, "limit": _SWEEP_LIMIT})
             return defer(connection, [entry_job(entry_id) for entry_id in ids.scalars()])
+
+    def _refresh_statistics(self, store: Store) -> None:
+        """ANALYZE the job table when its depth moved a lot since the last time.
+
+        procrastinate's fetch query is planned from the table's statistics; planned for
+        the near-empty table a new queue has, it scans every waiting job to take one
+        (measured: 45 ms a job with 2,000 waiting, against 0.4 ms once analysed), and
+        autovacuum analyses only after a minute or more. A burst of enqueued jobs, the
+        first poll of many sources above all, would run at a tenth of its speed."""
+        with store.engine.begin() as connection:
+            depth = int(connection.execute(_DEPTH).scalar() or 0)
+            if abs(depth - self._analyzed_depth) > max(100, self._analyzed_depth // 2):
+                connection.execute(_ANALYZE)
+                self._analyzed_depth = depth
 
     async def _requeue_stalled(self) -> int:
         """Jobs whose worker stopped sending heartbeats (killed, its machine gone) go back

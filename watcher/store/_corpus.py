@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
 from watcher.dedup import canonical_url, text_hash
@@ -120,6 +121,7 @@ class CorpusMixin(StoreBase):
         with self._session() as session:
             items = session.exec(
                 select(Item)
+                .options(defer(Item.text))  # type: ignore[arg-type]  # the manifest holds no text
                 .where(col(Item.file).is_not(None))
                 .where(col(Item.file_missing).is_(False))
                 .order_by(col(Item.file_number))
