@@ -126,3 +126,18 @@ def test_the_labelled_pairs_are_judged_right() -> None:
             wrong.append((pair["kind"], pair["duplicate"]))
     assert len(lines) > 250
     assert wrong == []
+
+
+def test_lock_keys_are_shared_by_copies_and_not_by_other_articles(article: list[str]) -> None:
+    original = RULE.fingerprint("\n".join(article))
+    edited = RULE.fingerprint("\n".join(_edit(p, 40) for p in article))  # same article
+    other = RULE.fingerprint("\n".join(_paragraphs(OTHER)))
+    here, there = ("a" * 64,), ("b" * 64,)
+
+    keys = original.lock_keys(here)
+    assert keys == sorted(set(keys))
+    assert all(-(2**63) <= key < 2**63 for key in keys), "PostgreSQL bigints"
+    assert RULE.same_article(edited.shingles, "\n".join(article))
+    assert set(keys) & set(edited.lock_keys(there)), "a copy at another URL meets it"
+    assert set(keys) & set(original.lock_keys(there)), "an exact copy: by its text"
+    assert not set(keys) & set(other.lock_keys(there)), "another article waits for nothing"

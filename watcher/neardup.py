@@ -52,6 +52,15 @@ class Fingerprint:
     shingles: Shingles
     bands: tuple[int, ...]  # its LSH keys
 
+    def lock_keys(self, url_hashes: tuple[str, ...]) -> list[int]:
+        """Everything the article can be found by as a copy (its URLs, its text, its
+        paragraphs, its LSH keys) as signed 64-bit integers, sorted. Writers that lock
+        these keys before they look for an original and store never both store one
+        article: a copy of it shares one of them, or no lookup would find it either."""
+        digests = [*url_hashes, self.text_hash, *self.paragraphs]
+        keys = {int.from_bytes(bytes.fromhex(d[:16]), "big", signed=True) for d in digests}
+        return sorted(keys | set(self.bands))
+
 
 @dataclass(frozen=True, slots=True)
 class Overlap:

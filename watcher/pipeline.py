@@ -138,15 +138,16 @@ class Pipeline:
         progress: Progress | None = None,
         robots: RobotsCache | None = None,
         write_files: bool = True,
-        settle_lock: Callable[[], AbstractContextManager[object]] = nullcontext,
+        settle_lock: Callable[[list[int]], AbstractContextManager[object]] | None = None,
     ) -> None:
         """``robots``: a cache of robots.txt rules to share with other passes (the
         daemon's); by default, one for this pass. ``write_files`` false: articles get
         their corpus file names in the database, and the process that owns the corpus
         folder writes them (``watcher.corpus.write_unwritten``): a queue worker's.
-        ``settle_lock`` is held while an article is checked against the stored ones and
-        stored: within one process that step never interleaves (it has no awaits);
-        processes that store into one database side by side pass a lock they share."""
+        ``settle_lock(keys)`` is held while an article is checked against the stored
+        ones and stored, given the keys it can be found by (``Fingerprint.lock_keys``):
+        within one process that step never interleaves (it has no awaits); processes
+        that store into one database side by side pass a lock they share."""
         self._config = config
         self._store = store
         self._fetcher = fetcher
@@ -159,7 +160,7 @@ class Pipeline:
         self._progress = progress or (lambda _name, _delta: None)
         self._corpus = Path(config.storage.corpus_dir)
         self._write_files = write_files
-        self._settle_lock = settle_lock
+        self._settle_lock = settle_lock or (lambda _keys: nullcontext())
         # The folder's highest number, kept current (the database's, for a worker).
         self._floor = highest_number(self._corpus) if write_files else 0
         self._filed: list[int] = []  # written this pass, marked in one statement at its end
@@ -463,7 +464,7 @@ class Pipeline:
             return self._failed(source, job, "extract_error", f"worker died: {exc}", True)
         if isinstance(result, ExtractFailed):
             return self._failed(source, job, result.kind, result.reason, result.kind == "blocked")
-        with self._settle_lock():
+        with self._settle_lock(_lock_keys(link, result)):
             outcome, filing = self._settle(source, language, job, link, result)
         if filing is not None and self._write_files:
             # The item is committed; the file is written off the event loop (fsync).
@@ -604,6 +605,13 @@ class Pipeline:
             log.info("entry_filed", extra={"url": item.url, "file": name})
             return
         raise RuntimeError(f"could not find a free corpus file name for {item.url}")
+
+
+def _lock_keys(link: str, analysed: Analysed) -> list[int]:
+    article = analysed.article
+    declared = trusted_canonical(article.declared_canonical, article.url)
+    urls = {u for u in (link, canonical_url(article.url), declared) if u}
+    return analysed.fingerprint.lock_keys(tuple(url_hash(u) for u in sorted(urls)))
 
 
 def _possible_gap(first_poll: bool, entries: int, new: int) -> bool:

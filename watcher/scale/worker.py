@@ -48,7 +48,11 @@ log = logging.getLogger(__name__)
 # A job that raised (the database went away, most likely) is tried again; a source or
 # an entry that fails is not an exception: the pipeline records it and plans its retry.
 _RETRY = RetryStrategy(max_attempts=5, exponential_wait=5)
-_SETTLE_LOCK = text("SELECT pg_advisory_xact_lock(2004051320)")  # "wsex": the settle step
+# In ascending order: the subquery sorts before the locks are taken.
+_SETTLE_LOCKS = text(
+    "SELECT count(pg_advisory_xact_lock(k))"
+    " FROM (SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS sorted"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,16 +164,18 @@ class Runtime:
         return self._pipeline
 
 
-def settle_lock(engine: Engine) -> Callable[[], AbstractContextManager[object]]:
-    """One worker at a time checks an article against the stored ones and stores it,
-    across every machine: without it, two workers given one article syndicated at two
-    addresses both find no original and both store it. A transaction-scoped advisory
-    lock: released at commit, or when a killed worker's connection closes."""
+def settle_lock(engine: Engine) -> Callable[[list[int]], AbstractContextManager[object]]:
+    """Workers on every machine check an article against the stored ones and store it
+    one at a time per key the article can be found by: without it, two workers given
+    one article syndicated at two addresses both find no original and both store it;
+    with one lock for all, that step would cap the whole deployment (about 170
+    articles/s here). Transaction-scoped advisory locks, taken in ascending order (no
+    deadlock): released at commit, or when a killed worker's connection closes."""
 
     @contextmanager
-    def hold() -> Iterator[object]:
+    def hold(keys: list[int]) -> Iterator[object]:
         with engine.begin() as connection:
-            connection.execute(_SETTLE_LOCK)
+            connection.execute(_SETTLE_LOCKS, {"keys": keys})
             yield connection
 
     return hold
