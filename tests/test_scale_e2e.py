@@ -148,6 +148,9 @@ def test_a_scheduler_and_two_workers_store_and_file_every_article_once(
             status = _status(config)
             metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
             worker_code, worker_events = _stop(two)
+        one.send_signal(signal.SIGHUP)  # a service manager's reload: not the default death
+        time.sleep(0.5)
+        assert one.poll() is None, "SIGHUP stopped the worker"
         assert _stop(one)[0] == 0
         scheduler_code, scheduler_events = _stop(scheduler)
 

@@ -10,8 +10,10 @@ what is done.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -100,6 +102,7 @@ class Runtime:
         self._robots = RobotsCache()
         self._pipeline: Pipeline | None = None
         self._built_for: tuple[float, int] | None = None  # (config mtime, model version)
+        self._reload = False
 
     def start(self, processes: int | None) -> None:
         self._pool = WorkerPool(processes)
@@ -107,6 +110,11 @@ class Runtime:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
+
+    def reload(self) -> None:
+        """SIGHUP: read the configuration file again before the next job (a changed
+        file is read anyway; this is for a service manager's reload)."""
+        self._reload = True
 
     async def poll(self, feed_url: str) -> None:
         pipeline = self._current()
@@ -140,9 +148,10 @@ class Runtime:
         """The pipeline for the configuration and the marks as they are now."""
         mtime = _mtime(self._path)
         version = self._store.model_version()
-        if self._pipeline is not None and self._built_for == (mtime, version):
+        if self._pipeline is not None and self._built_for == (mtime, version) and not self._reload:
             return self._pipeline
-        if self._built_for is not None and mtime != self._built_for[0]:
+        if self._reload or (self._built_for is not None and mtime != self._built_for[0]):
+            self._reload = False
             try:
                 self._config = load_config(self._path)
                 log.info("config_reloaded", extra={"sources": len(self._config.sources)})
@@ -212,6 +221,7 @@ async def run_worker(config_path: Path, config: Config, settings: WorkerSettings
         async with Fetcher(config.http) as fetcher:
             runtime = Runtime(config_path, config, store, fetcher)
             runtime.start(settings.processes)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, runtime.reload)
             try:
                 async with app.open_async():
                     options: dict[str, Any] = {
