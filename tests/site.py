@@ -137,6 +137,23 @@ class Site:
         return [req.path for req, _resp in self.server.log if req.path.startswith(prefix)]
 
 
+def article_items(site: Site, path: str, ids: list[str]) -> list[FeedItem]:
+    """Labelled articles of ../shared served as pages under ``path``, as feed items
+    published a day ago (skips, saying why, without ../shared)."""
+    from tests.conftest import shared_path
+
+    shared_path("eval", "relevance", "articles.jsonl")
+    articles = relevance_articles(ids)
+    items = []
+    for article_id in ids:
+        article = articles[article_id]
+        paragraphs = [line for line in article["text"].splitlines() if line.strip()]
+        page = article_html(article["title"], paragraphs).encode()
+        link = site.add_page(Page(f"{path}/{article_id}", page))
+        items.append(FeedItem(link, article["title"], guid=article_id, published=recent()))
+    return items
+
+
 def relevance_articles(ids: list[str]) -> dict[str, dict[str, str]]:
     path = SHARED / "eval" / "relevance" / "articles.jsonl"
     wanted = set(ids)

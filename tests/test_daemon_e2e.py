@@ -25,7 +25,17 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug import Response
 
 from tests.conftest import query, run_watcher, shared_path, write_config
-from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
+from tests.services import free_port, stop, wait_for
+from tests.site import (
+    FeedItem,
+    Page,
+    Site,
+    article_html,
+    article_items,
+    recent,
+    relevance_articles,
+    rss,
+)
 from watcher.lock import LOCK_NAME
 
 ARTICLES = ["eco20-2020-06-20-liaison-office", "pen0-2024-12-04-north-korean-troops-in-russia"]
@@ -34,16 +44,7 @@ DEADLINE = 60.0  # catches a hang; nothing here should take more than a few seco
 
 
 def _feed(site: Site, path: str, article_ids: list[str]) -> str:
-    shared_path("eval", "relevance", "articles.jsonl")  # or skip, saying why
-    articles = relevance_articles(article_ids)
-    items = []
-    for article_id in article_ids:
-        article = articles[article_id]
-        paragraphs = [line for line in article["text"].splitlines() if line.strip()]
-        page = article_html(article["title"], paragraphs).encode()
-        link = site.add_page(Page(f"{path}/{article_id}", page))
-        items.append(FeedItem(link, article["title"], guid=article_id, published=recent()))
-    return site.add_feed(f"{path}.xml", rss(items))
+    return site.add_feed(f"{path}.xml", rss(article_items(site, path, article_ids)))
 
 
 @contextmanager
@@ -70,18 +71,11 @@ def _daemon(config: Path, *, killed: bool = False) -> Iterator[subprocess.Popen[
 
 
 def _wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {DEADLINE:g} s: {what}")
-        time.sleep(0.1)
+    wait_for(condition, what, DEADLINE)
 
 
 def _stop(process: subprocess.Popen[str]) -> tuple[int, list[dict[str, object]]]:
-    process.send_signal(signal.SIGTERM)
-    _out, err = process.communicate(timeout=DEADLINE)
-    events = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
-    return process.returncode, events
+    return stop(process, DEADLINE)
 
 
 def _new_files(corpus: Path) -> list[Path]:
@@ -126,7 +120,7 @@ def test_health_and_metrics_are_served_when_configured(
     site = Site(threaded_server)
     feed = _feed(site, "/think-tank", ARTICLES[:1])
     threaded_server.expect_request("/broken.xml").respond_with_response(Response(status=503))
-    port = _free_port()
+    port = free_port()
     config = write_config(
         tmp_path / "w.toml",
         database_url=database_url,
@@ -182,12 +176,6 @@ def _get(url: str) -> str | None:
         return httpx.get(url, timeout=5).text
     except httpx.TransportError:
         return None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_a_failing_source_backs_off_and_the_others_go_on(
@@ -403,7 +391,7 @@ def test_killed_twenty_times_at_random_points_it_loses_and_doubles_nothing(
 
     interrupted = len(site.requests_to("/k/"))
     assert interrupted >= 1, "the kills reached a pass, not only start-ups"
-    port = _free_port()  # the clean run says when it is up, so SIGTERM finds it ready
+    port = free_port()  # the clean run says when it is up, so SIGTERM finds it ready
     write_config(
         config,
         database_url=database_url,

@@ -24,9 +24,10 @@ from PIL import Image
 from pytest_httpserver import HTTPServer
 
 from tests.conftest import ROOT, query, run_watcher, shared_path, text_item, write_config
+from tests.services import free_port
 from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
 from tests.smtp import Inbox
-from tests.test_daemon_e2e import _aware, _daemon, _free_port, _get, _stop, _wait_for
+from tests.test_daemon_e2e import _aware, _daemon, _get, _stop, _wait_for
 from watcher.config import load_config
 from watcher.daemon import Daemon
 from watcher.db import open_engine
@@ -401,7 +402,7 @@ def test_the_daemon_sends_the_digest_at_its_time_in_its_zone(
     beat = _beat(threaded_server, seed_corpus, database_url, tmp_path, inbox)
     beat.fetch()
     send_at = (datetime.now(UTC) + timedelta(seconds=20)).replace(microsecond=0)
-    port = _free_port()
+    port = free_port()
     _daemon_config(beat, f"{send_at:%H:%M:%S}", port)
 
     with _daemon(beat.config) as daemon:
@@ -428,7 +429,7 @@ def test_a_digest_missed_while_the_daemon_was_down_is_sent_at_start_up_once(
     beat.fetch()
     now = datetime.now(UTC)
     send_at = (now - timedelta(hours=1)).replace(second=0, microsecond=0)
-    port = _free_port()
+    port = free_port()
     _daemon_config(beat, f"{send_at:%H:%M}", port)
     # yesterday's digest went out; today's slot passed an hour ago while it was down
     config = load_config(beat.config)

@@ -25,8 +25,9 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, create_engine
 from werkzeug import Request, Response
 
-from tests.conftest import query, run_watcher, scalar, shared_path, write_config
-from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
+from tests.conftest import query, run_watcher, scalar, write_config
+from tests.services import free_port, stop, wait_for
+from tests.site import FeedItem, Site, article_html, article_items, recent, relevance_articles, rss
 from watcher.scale.jobs import defer, ensure_queue_schema, entry_job, poll_job
 
 DEADLINE = 90.0  # catches a hang; each test takes seconds
@@ -42,19 +43,6 @@ FAST = {
     "queue": {"heartbeat_seconds": 0.5, "stalled_seconds": 3, "concurrency": 4, "processes": 0},
 }
 postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-
-
-def _pages(site: Site, path: str, ids: list[str], *, copy_of: str | None = None) -> list[FeedItem]:
-    shared_path("eval", "relevance", "articles.jsonl")  # or skip, saying why
-    articles = relevance_articles(ids)
-    items = []
-    for article_id in ids:
-        article = articles[article_id]
-        paragraphs = [line for line in article["text"].splitlines() if line.strip()]
-        page = article_html(article["title"], paragraphs).encode()
-        link = site.add_page(Page(f"{path}/{article_id}", page))
-        items.append(FeedItem(link, article["title"], guid=article_id, published=recent()))
-    return items
 
 
 @contextmanager
@@ -84,18 +72,11 @@ def _role(config: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
 
 
 def _stop(process: subprocess.Popen[str]) -> tuple[int, list[dict[str, object]]]:
-    process.send_signal(signal.SIGTERM)
-    _out, err = process.communicate(timeout=DEADLINE)
-    events = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
-    return process.returncode, events
+    return stop(process, DEADLINE)
 
 
 def _wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {DEADLINE:g} s: {what}")
-        time.sleep(0.1)
+    wait_for(condition, what, DEADLINE)
 
 
 def _new_files(corpus: Path) -> list[Path]:
@@ -124,14 +105,14 @@ def test_a_scheduler_and_two_workers_store_and_file_every_article_once(
     threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
 ) -> None:
     site = Site(threaded_server)
-    first = _pages(site, "/institute", RELEVANT + OTHER)
+    first = article_items(site, "/institute", RELEVANT + OTHER)
     # The second site syndicates the first article: the same text at another address.
-    copy = _pages(site, "/syndicate", RELEVANT[:1])
+    copy = article_items(site, "/syndicate", RELEVANT[:1])
     feeds = [
         {"name": "Institute", "url": site.add_feed("/institute.xml", rss(first))},
         {"name": "Syndicate", "url": site.add_feed("/syndicate.xml", rss(copy))},
     ]
-    port = _free_port()
+    port = free_port()
     config = write_config(
         tmp_path / "w.toml",
         database_url=database_url,
@@ -186,7 +167,7 @@ def test_a_killed_worker_s_job_is_finished_by_another_and_nothing_is_doubled(
     threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
 ) -> None:
     site = Site(threaded_server)
-    items = _pages(site, "/institute", RELEVANT[:1])
+    items = article_items(site, "/institute", RELEVANT[:1])
     article = relevance_articles(RELEVANT[1:2])[RELEVANT[1]]
     body = article_html(article["title"], article["text"].splitlines()).encode()
     first_request, release = threading.Event(), threading.Event()
@@ -324,11 +305,3 @@ def test_the_roles_need_postgresql_and_say_so(seed_corpus: Path, tmp_path: Path)
         assert result.returncode == 2, role
         assert "the task queue needs PostgreSQL" in result.stderr
         assert "Traceback" not in result.stderr
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

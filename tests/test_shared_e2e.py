@@ -16,8 +16,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.conftest import ROOT, query, run_watcher, shared_path, write_config
+from tests.services import free_port
 from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
-from tests.test_daemon_e2e import _daemon, _free_port, _get, _stop, _wait_for
+from tests.test_daemon_e2e import _daemon, _get, _stop, _wait_for
 from watcher.config import load_config
 from watcher.db import current_revision, head_revision, open_engine, upgrade
 
@@ -178,7 +179,7 @@ def test_the_atom_export_holds_exactly_the_relevant_articles(
 def test_the_daemon_serves_the_atom_stream(
     threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     tables = {"daemon": {"listen": f"127.0.0.1:{port}"}, "schedule": {"check_seconds": 0.2}}
     config = _beat(Site(threaded_server), seed_corpus, database_url, tmp_path, **tables)
     base = f"http://127.0.0.1:{port}"

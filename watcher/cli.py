@@ -8,13 +8,15 @@ stderr.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import logging
 import sys
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -121,8 +123,13 @@ def run(ctx: typer.Context) -> None:
     state: _State = ctx.obj
     config = _load(ctx)
     configure_logging(logging.INFO)  # a service says what it does
+    _serve(config, lambda: Daemon(state.config_path, config).run())
+
+
+def _serve(config: Config, service: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a service until it stops; what stops it at start-up is exit 2, said."""
     try:
-        asyncio.run(Daemon(state.config_path, config).run())
+        asyncio.run(service())
     except (StoreError, WatcherError) as exc:
         _err.print(f"watcher: {exc}", markup=False)
         raise typer.Exit(2) from None
@@ -130,7 +137,13 @@ def run(ctx: typer.Context) -> None:
         _corpus_error(config, exc)
 
 
-_SCALE_MISSING = "watcher: the task queue needs procrastinate: pip install 'watcher[scale]'"
+def _require_scale() -> None:
+    if importlib.util.find_spec("procrastinate") is None:
+        _err.print(
+            "watcher: the task queue needs procrastinate: pip install 'watcher[scale]'",
+            markup=False,
+        )
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -142,19 +155,14 @@ def scheduler(ctx: typer.Context) -> None:
     state: _State = ctx.obj
     config = _load(ctx)
     configure_logging(logging.INFO)
-    try:
-        from watcher.scale.scheduler import Dispatcher
-    except ImportError:
-        _err.print(_SCALE_MISSING, markup=False)
-        raise typer.Exit(2) from None
-    try:
+    _require_scale()
+    from watcher.scale.scheduler import Dispatcher
+
+    def service() -> Coroutine[Any, Any, None]:
         dispatch = Dispatcher(config, stalled_seconds=config.queue.stalled_seconds)
-        asyncio.run(Daemon(state.config_path, config, dispatch=dispatch).run())
-    except (StoreError, WatcherError) as exc:
-        _err.print(f"watcher: {exc}", markup=False)
-        raise typer.Exit(2) from None
-    except OSError as exc:
-        _corpus_error(config, exc)
+        return Daemon(state.config_path, config, dispatch=dispatch).run()
+
+    _serve(config, service)
 
 
 @app.command()
@@ -173,22 +181,16 @@ def worker(
     state: _State = ctx.obj
     config = _load(ctx)
     configure_logging(logging.INFO)
-    try:
-        from watcher.scale.worker import WorkerSettings, run_worker
-    except ImportError:
-        _err.print(_SCALE_MISSING, markup=False)
-        raise typer.Exit(2) from None
+    _require_scale()
+    from watcher.scale.worker import WorkerSettings, run_worker
+
     settings = WorkerSettings(
         concurrency=concurrency or config.queue.concurrency,
         processes=processes if processes is not None else config.queue.processes,
         heartbeat_seconds=config.queue.heartbeat_seconds,
         stalled_seconds=config.queue.stalled_seconds,
     )
-    try:
-        asyncio.run(run_worker(state.config_path, config, settings))
-    except (StoreError, WatcherError) as exc:
-        _err.print(f"watcher: {exc}", markup=False)
-        raise typer.Exit(2) from None
+    _serve(config, lambda: run_worker(state.config_path, config, settings))
 
 
 @app.command()

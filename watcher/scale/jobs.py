@@ -16,6 +16,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Job
 from procrastinate.manager import JobManager
 from procrastinate.schema import SchemaManager
+from procrastinate.types import JSONValue
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.engine import make_url
 
@@ -53,22 +54,21 @@ def conninfo(database_url: str) -> str:
 
 
 def poll_job(source_id: int, feed_url: str) -> Job:
-    return Job(
-        queue=QUEUE,
-        task_name=POLL_TASK,
-        lock=f"source:{source_id}",
-        queueing_lock=f"poll:{source_id}",
-        task_kwargs={"feed_url": feed_url},
-    )
+    return _job(POLL_TASK, f"source:{source_id}", f"poll:{source_id}", {"feed_url": feed_url})
 
 
 def entry_job(entry_id: int) -> Job:
+    lock = f"entry:{entry_id}"
+    return _job(ENTRY_TASK, lock, lock, {"entry_id": entry_id})
+
+
+def _job(task: str, lock: str, queueing_lock: str, arguments: dict[str, JSONValue]) -> Job:
     return Job(
         queue=QUEUE,
-        task_name=ENTRY_TASK,
-        lock=f"entry:{entry_id}",
-        queueing_lock=f"entry:{entry_id}",
-        task_kwargs={"entry_id": entry_id},
+        task_name=task,
+        lock=lock,
+        queueing_lock=queueing_lock,
+        task_kwargs=arguments,
     )
 
 
