@@ -261,6 +261,10 @@ def test_a_second_scheduler_is_refused_and_a_restart_enqueues_nothing_twice(
     assert len(locks) == 5, "each source's poll once, across ticks and a restart"
     assert len({lock for (lock,) in locks}) == 5
     assert _status(config)["queue"]["depth"] == 5  # type: ignore[index]
+    shown = run_watcher("status", config=config, timeout=DEADLINE).stdout
+    assert "queue depth: 5" in shown
+    assert "watcher.poll: todo 5" in shown
+    assert "workers alive: 0" in shown
 
 
 def _table_count(database_url: str, sql: str) -> int:
