@@ -126,15 +126,21 @@ def run(ctx: typer.Context) -> None:
     _serve(config, lambda: Daemon(state.config_path, config).run())
 
 
-def _serve(config: Config, service: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run a service until it stops; what stops it at start-up is exit 2, said."""
+def _serve(
+    config: Config, service: Callable[[], Coroutine[Any, Any, None]], *, corpus: bool = True
+) -> None:
+    """Run a service until it stops; what stops it at start-up is exit 2, said. An
+    OSError is the corpus folder's for a service that uses it (a worker does not)."""
     try:
         asyncio.run(service())
     except (StoreError, WatcherError) as exc:
         _err.print(f"watcher: {exc}", markup=False)
         raise typer.Exit(2) from None
     except OSError as exc:
-        _corpus_error(config, exc)
+        if corpus:
+            _corpus_error(config, exc)
+        _err.print(f"watcher: {exc}", markup=False)
+        raise typer.Exit(2) from None
 
 
 def _require_scale() -> None:
@@ -190,7 +196,7 @@ def worker(
         heartbeat_seconds=config.queue.heartbeat_seconds,
         stalled_seconds=config.queue.stalled_seconds,
     )
-    _serve(config, lambda: run_worker(state.config_path, config, settings))
+    _serve(config, lambda: run_worker(state.config_path, config, settings), corpus=False)
 
 
 @app.command()
