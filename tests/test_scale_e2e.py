@@ -267,6 +267,37 @@ def test_a_second_scheduler_is_refused_and_a_restart_enqueues_nothing_twice(
     assert "workers alive: 0" in shown
 
 
+@postgresql_only
+def test_a_source_added_to_the_file_is_polled_after_sighup(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    site = Site(threaded_server)
+    first = {"name": "First", "url": site.add_feed("/first.xml", rss([]))}
+    added = {"name": "Added", "url": site.add_feed("/added.xml", rss([]))}
+    path = tmp_path / "w.toml"
+    config = write_config(
+        path, database_url=database_url, corpus=seed_corpus, sources=[first], tables=FAST
+    )
+    polls = "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'watcher.poll'"
+    with _role(config, "scheduler") as scheduler:
+        _wait_for(lambda: _table_count(database_url, polls) == 1, "the first source's poll")
+        write_config(
+            path,
+            database_url=database_url,
+            corpus=seed_corpus,
+            sources=[first, added],
+            tables=FAST,
+        )
+        scheduler.send_signal(signal.SIGHUP)
+        _wait_for(lambda: _table_count(database_url, polls) == 2, "the added source's poll")
+        code, events = _stop(scheduler)
+
+    assert code == 0
+    assert "config_reloaded" in [e["event"] for e in events]
+    feeds = query(database_url, "SELECT args->>'feed_url' FROM procrastinate_jobs ORDER BY id")
+    assert [url for (url,) in feeds] == [first["url"], added["url"]]
+
+
 def _table_count(database_url: str, sql: str) -> int:
     try:
         return int(str(scalar(database_url, sql)))

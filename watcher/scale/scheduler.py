@@ -1,7 +1,7 @@
 """``watcher scheduler``'s tick: hand out what the database says is due, and own the
 corpus folder.
 
-    sources due (watcher.schedule.is_due)  -> a poll job each, unless one is queued or running
+    sources due (their next poll is past)  -> a poll job each, unless one is queued or running
     entries waiting for a try              -> an entry job each, unless one is queued or running
     jobs of workers that stopped beating   -> back in the queue (another worker takes them)
     items named for a file not yet written -> written; the manifest rewritten when it changed
@@ -34,7 +34,6 @@ from watcher.scale.jobs import (
     entry_job,
     poll_job,
 )
-from watcher.schedule import is_due
 from watcher.store import Store
 
 __all__ = ["Dispatcher", "TickReport"]
@@ -89,6 +88,8 @@ class Dispatcher:
         self._manifest: tuple[object, ...] | None = None
         self._pruned_at: datetime | None = None
         self._analyzed_depth = 0
+        self._synced: Config | None = None  # the configuration whose sources have rows
+        self._configured: set[str] = set()
 
     async def start(self, store: Store) -> None:
         """WatcherError when another scheduler runs against this database."""
@@ -124,17 +125,15 @@ class Dispatcher:
         return report
 
     def _enqueue_polls(self, store: Store, config: Config, now: datetime) -> int:
-        states = store.sync_sources(config.sources)
-        due = [state for state in states.values() if is_due(state.next_poll_at, now)]
+        if config is not self._synced:  # at start, and after SIGHUP read a new file
+            store.sync_sources(config.sources)
+            self._synced, self._configured = config, {s.feed_url for s in config.sources}
+        due = [(i, url) for i, url in store.due_sources(now) if url in self._configured]
         if not due:
             return 0
         with store.engine.begin() as connection:
             queued = set(connection.execute(_IN_FLIGHT, {"task": POLL_TASK}).scalars())
-            jobs = [
-                poll_job(state.id, state.feed_url)
-                for state in due
-                if f"poll:{state.id}" not in queued
-            ]
+            jobs = [poll_job(i, url) for i, url in due if f"poll:{i}" not in queued]
             return defer(connection, jobs)
 
     def _enqueue_entries(self, store: Store, now: datetime) -> int:
