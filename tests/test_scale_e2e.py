@@ -221,6 +221,44 @@ def test_a_killed_worker_s_job_is_finished_by_another_and_nothing_is_doubled(
     assert all(state == "done" and item_id for state, item_id in attempts)
 
 
+@postgresql_only
+def test_an_entry_that_failed_for_a_passing_reason_is_queued_again_and_filed(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    site = Site(threaded_server)
+    article = relevance_articles(RELEVANT[:1])[RELEVANT[0]]
+    body = article_html(article["title"], article["text"].splitlines()).encode()
+    answers: list[int] = []
+
+    def flaky(_request: Request) -> Response:
+        # Busy at first (503: a reason that may pass), then the page.
+        answers.append(503 if not answers else 200)
+        if answers[-1] == 503:
+            return Response("busy", status=503)
+        return Response(body, content_type="text/html; charset=utf-8")
+
+    threaded_server.expect_request("/institute/flaky").respond_with_handler(flaky)
+    item = FeedItem(site.url("/institute/flaky"), article["title"], published=recent())
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "Institute", "url": site.add_feed("/institute.xml", rss([item]))}],
+        tables=FAST,
+    )
+    with _role(config, "scheduler") as scheduler, _role(config, "worker") as worker:
+        _wait_for(lambda: answers == [503, 200] and _settled(database_url), "the second try")
+        assert _stop(worker)[0] == 0
+        assert _stop(scheduler)[0] == 0
+
+    ((state, attempts, item_id),) = query(
+        database_url, "SELECT state, attempts, item_id FROM entries"
+    )
+    assert (state, attempts) == ("done", 1), "one failed try recorded, then done"
+    assert item_id is not None
+    assert len(_new_files(seed_corpus)) == 1
+
+
 def _defer_now(database_url: str, job: object) -> None:
     engine = create_engine(database_url)
     try:

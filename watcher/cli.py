@@ -165,7 +165,7 @@ def scheduler(ctx: typer.Context) -> None:
     from watcher.scale.scheduler import Dispatcher
 
     def service() -> Coroutine[Any, Any, None]:
-        dispatch = Dispatcher(config, stalled_seconds=config.queue.stalled_seconds)
+        dispatch = Dispatcher(config)
         return Daemon(state.config_path, config, dispatch=dispatch).run()
 
     _serve(config, service)
@@ -188,15 +188,12 @@ def worker(
     config = _load(ctx)
     configure_logging(logging.INFO)
     _require_scale()
-    from watcher.scale.worker import WorkerSettings, run_worker
+    from watcher.scale.worker import run_worker
 
-    settings = WorkerSettings(
-        concurrency=concurrency or config.queue.concurrency,
-        processes=processes if processes is not None else config.queue.processes,
-        heartbeat_seconds=config.queue.heartbeat_seconds,
-        stalled_seconds=config.queue.stalled_seconds,
-    )
-    _serve(config, lambda: run_worker(state.config_path, config, settings), corpus=False)
+    options = {"concurrency": concurrency, "processes": processes}
+    chosen = {key: value for key, value in options.items() if value is not None}
+    config = config.model_copy(update={"queue": config.queue.model_copy(update=chosen)})
+    _serve(config, lambda: run_worker(state.config_path, config), corpus=False)
 
 
 @app.command()
@@ -208,16 +205,16 @@ def status(
     scaled-out deployment, queue depth, jobs per state and workers alive."""
     config = _load(ctx)
     try:
-        engine = open_engine(config.storage.database_url)
+        store = Store(open_engine(config.storage.database_url))
     except StoreError as exc:
         _err.print(f"watcher: {exc}", markup=False)
         raise typer.Exit(2) from None
     try:
         feeds = {source.feed_url: source.name for source in config.sources}
         now = datetime.now(UTC)
-        found = read_status(engine, feeds, now, alive_seconds=config.queue.stalled_seconds)
+        found = read_status(store, feeds, now, alive_seconds=config.queue.stalled_seconds)
     finally:
-        engine.dispose()
+        store.close()
     if as_json:
         _out.print(json.dumps(found.as_dict(), ensure_ascii=False), markup=False)
     else:

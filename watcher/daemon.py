@@ -220,7 +220,7 @@ class Daemon:
         """/metrics' lines on sources, entries and the queue, read when asked."""
         feeds = {source.feed_url: source.name for source in self._config.sources}
         alive = self._config.queue.stalled_seconds
-        return metric_lines(read_status(store.engine, feeds, self._clock(), alive_seconds=alive))
+        return metric_lines(read_status(store, feeds, self._clock(), alive_seconds=alive))
 
     def _missed_digest(self) -> bool:
         """Whether a recipient who has had digests lacks the latest slot's: a

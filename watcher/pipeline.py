@@ -160,7 +160,7 @@ class Pipeline:
         self._progress = progress or (lambda _name, _delta: None)
         self._corpus = Path(config.storage.corpus_dir)
         self._write_files = write_files
-        self._settle_lock = settle_lock or (lambda _keys: nullcontext())
+        self._settle_lock = settle_lock
         # The folder's highest number, kept current (the database's, for a worker).
         self._floor = highest_number(self._corpus) if write_files else 0
         self._filed: list[int] = []  # written this pass, marked in one statement at its end
@@ -199,7 +199,6 @@ class Pipeline:
         configuration. Never raises."""
         name = source.name if source else "(command line)"
         report = SourceReport(name, source.feed_url if source else MANUAL_SOURCE)
-        self._floor = max(self._floor, self._store.highest_file_number())
         fetch_page = source.fetch_page if source else True
         language = source.language if source else None
         jobs = [_job_from_pending(pending)]
@@ -464,7 +463,8 @@ class Pipeline:
             return self._failed(source, job, "extract_error", f"worker died: {exc}", True)
         if isinstance(result, ExtractFailed):
             return self._failed(source, job, result.kind, result.reason, result.kind == "blocked")
-        with self._settle_lock(_lock_keys(link, result)):
+        locked = self._settle_lock(_lock_keys(link, result)) if self._settle_lock else nullcontext()
+        with locked:
             outcome, filing = self._settle(source, language, job, link, result)
         if filing is not None and self._write_files:
             # The item is committed; the file is written off the event loop (fsync).
@@ -579,7 +579,11 @@ class Pipeline:
         """The number to try for the next file; the store moves past a taken one.
 
         The folder is scanned once per pass: a file the user adds during a pass is
-        counted from the next one (exclusive creation keeps the two from colliding)."""
+        counted from the next one (exclusive creation keeps the two from colliding).
+        A process that writes no files (a queue worker) asks the database instead, where
+        other workers' numbers are."""
+        if not self._write_files:
+            self._raise_floor(self._store.highest_file_number())
         with self._floor_lock:
             self._floor += 1
             return self._floor

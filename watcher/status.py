@@ -9,20 +9,18 @@ tables, read only: the status works without the ``scale`` extra installed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, inspect, or_, text
-from sqlmodel import col, select
+from sqlalchemy import inspect, text
 
-from watcher.models import Entry, Source
 from watcher.scale import TASKS
+from watcher.schedule import is_due
+from watcher.store import Store
 
 __all__ = ["QueueStatus", "Status", "metric_lines", "read_status"]
 
-# Through the models, not text: their column types give SQLite's times back as times.
-_SOURCES = select(Source.feed_url, Source.name, Source.next_poll_at)
 _JOBS = text("SELECT task_name, status, count(*) FROM procrastinate_jobs GROUP BY 1, 2")
 _WORKERS = text(
     "SELECT count(*) FILTER (WHERE last_heartbeat >= :alive), count(*), max(last_heartbeat)"
@@ -53,7 +51,13 @@ class Status:
     oldest_due_since: datetime | None  # None with a source due: never polled
     entries_waiting: int
     queue: QueueStatus | None  # None: no task queue in this database
-    overdue_seconds: float = field(default=0.0)
+
+    @property
+    def overdue_seconds(self) -> float:
+        """How long the longest-waiting due source has waited (0 if never polled)."""
+        if self.oldest_due_since is None:
+            return 0.0
+        return (self.at - self.oldest_due_since).total_seconds()
 
     def as_dict(self) -> dict[str, Any]:
         queue = None
@@ -78,43 +82,31 @@ class Status:
 
 
 def read_status(
-    engine: Engine, sources: Mapping[str, str], now: datetime, *, alive_seconds: float
+    store: Store, sources: Mapping[str, str], now: datetime, *, alive_seconds: float
 ) -> Status:
     """The status of the configured sources (``sources``: feed URL to name; a source
     removed from the configuration is not waited for) and of the queue, if the database
     has one."""
-    with engine.connect() as connection:
-        rows = [row for row in connection.execute(_SOURCES) if row.feed_url in sources]
-        waiting = connection.execute(
-            select(func.count())
-            .select_from(Entry)
-            .where(col(Entry.state).in_(("pending", "failed")))
-            .where(col(Entry.permanent).is_(False))
-            .where(or_(col(Entry.next_try).is_(None), col(Entry.next_try) <= now))
-        ).scalar_one()
+    states = [state for state in store.source_states() if state.feed_url in sources]
+    waiting = store.count_waiting(now)
+    with store.engine.connect() as connection:
         queue = None
         if inspect(connection).has_table("procrastinate_jobs"):
             queue = _queue(connection, now - timedelta(seconds=alive_seconds))
-    due = [(row.next_poll_at, row.name) for row in rows if _is_due(row.next_poll_at, now)]
-    stored = {row.feed_url for row in rows}
+    due = [(s.next_poll_at, s.name) for s in states if is_due(s.next_poll_at, now)]
+    stored = {state.feed_url for state in states}
     due += [(None, name) for url, name in sources.items() if url not in stored]
     # Never polled first (it has waited since it was configured), then the longest due.
     oldest = min(due, key=lambda pair: (pair[0] is not None, pair[0] or now), default=None)
-    since = oldest[0] if oldest is not None else None
     return Status(
         at=now,
         sources=len(sources),
         due=len(due),
         oldest_due=oldest[1] if oldest is not None else None,
-        oldest_due_since=since,
-        entries_waiting=int(waiting),
+        oldest_due_since=oldest[0] if oldest is not None else None,
+        entries_waiting=waiting,
         queue=queue,
-        overdue_seconds=(now - since).total_seconds() if since is not None else 0.0,
     )
-
-
-def _is_due(next_poll: datetime | None, now: datetime) -> bool:
-    return next_poll is None or next_poll <= now
 
 
 def _queue(connection: Any, alive: datetime) -> QueueStatus:
@@ -126,7 +118,7 @@ def _queue(connection: Any, alive: datetime) -> QueueStatus:
         jobs=jobs,
         workers_alive=int(alive_count or 0),
         workers_stalled=int(total or 0) - int(alive_count or 0),
-        last_heartbeat=_utc(last) if last is not None else None,
+        last_heartbeat=last,  # timestamptz: aware
     )
 
 
@@ -161,11 +153,6 @@ def metric_lines(status: Status) -> list[str]:
         f"watcher_workers_alive {status.queue.workers_alive}",
     ]
     return lines
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite gives times back without a zone; watcher stores them in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _iso(moment: datetime | None) -> str | None:

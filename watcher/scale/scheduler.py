@@ -6,7 +6,7 @@ corpus folder.
     jobs of workers that stopped beating   -> back in the queue (another worker takes them)
     items named for a file not yet written -> written; the manifest rewritten when it changed
 
-Which jobs are queued or running is read in the transaction that enqueues, and one
+Which polls are queued or running is read in the transaction that enqueues, and one
 scheduler runs at a time (a PostgreSQL advisory lock held for its life), so a restart
 never enqueues a source twice. The database stays the record of what is to do: a job
 lost with a worker, or an enqueue lost with a crash, is found again on the next tick.
@@ -49,16 +49,12 @@ _IN_FLIGHT = text(
     "SELECT queueing_lock FROM procrastinate_jobs"
     " WHERE task_name = :task AND status IN ('todo', 'doing')"
 )
-# Entries waiting for a try with no job queued (by queueing lock) or running (by lock).
-_UNQUEUED_ENTRIES = text(
-    "SELECT e.id FROM entries e"
-    " WHERE e.state IN ('pending', 'failed') AND NOT e.permanent"
-    " AND (e.next_try IS NULL OR e.next_try <= :now)"
+# No job for the entry queued (by its queueing lock) or running (by its lock).
+_UNQUEUED = text(
+    "NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
+    " WHERE j.queueing_lock = 'entry:' || entries.id AND j.status = 'todo')"
     " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
-    "   WHERE j.queueing_lock = 'entry:' || e.id AND j.status = 'todo')"
-    " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
-    "   WHERE j.lock = 'entry:' || e.id AND j.status = 'doing')"
-    " ORDER BY e.id LIMIT :limit"
+    " WHERE j.lock = 'entry:' || entries.id AND j.status = 'doing')"
 )
 _DEPTH = text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'")
 _ANALYZE = text("ANALYZE procrastinate_jobs")
@@ -80,10 +76,10 @@ class Dispatcher:
     """The scheduler's work, tick by tick. ``start`` takes the one-scheduler lock and
     opens the queue; ``close`` gives both back."""
 
-    def __init__(self, config: Config, *, stalled_seconds: float) -> None:
-        self._dsn = conninfo(config.storage.database_url)  # WatcherError unless PostgreSQL
-        self._stalled_seconds = stalled_seconds
-        self._app = App(connector=PsycopgConnector(conninfo=self._dsn, min_size=1, max_size=2))
+    def __init__(self, config: Config) -> None:
+        dsn = conninfo(config.storage.database_url)  # WatcherError unless PostgreSQL
+        self._stalled_seconds = config.queue.stalled_seconds
+        self._app = App(connector=PsycopgConnector(conninfo=dsn, min_size=1, max_size=2))
         self._holder: Connection | None = None
         self._manifest: tuple[object, ...] | None = None
         self._pruned_at: datetime | None = None
@@ -137,9 +133,12 @@ class Dispatcher:
             return defer(connection, jobs)
 
     def _enqueue_entries(self, store: Store, now: datetime) -> int:
+        """Entries with no job: a worker's enqueue between the read and this one is
+        skipped by the queueing lock; a job finished meanwhile leaves one that finds its
+        entry settled and does nothing."""
+        ids = store.unqueued_entries(now, _UNQUEUED, _SWEEP_LIMIT)
         with store.engine.begin() as connection:
-            ids = connection.execute(_UNQUEUED_ENTRIES, {"now": now, "limit": _SWEEP_LIMIT})
-            return defer(connection, [entry_job(entry_id) for entry_id in ids.scalars()])
+            return defer(connection, [entry_job(entry_id) for entry_id in ids])
 
     def _refresh_statistics(self, store: Store) -> None:
         """ANALYZE the job table when its depth moved a lot since the last time.

@@ -14,9 +14,9 @@ import asyncio
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,13 +43,14 @@ from watcher.scale.jobs import (
 from watcher.store import Store
 from watcher.workers import WorkerPool
 
-__all__ = ["WorkerSettings", "make_app", "run_worker", "settle_lock"]
+__all__ = ["make_app", "run_worker", "settle_lock"]
 
 log = logging.getLogger(__name__)
 
 # A job that raised (the database went away, most likely) is tried again; a source or
 # an entry that fails is not an exception: the pipeline records it and plans its retry.
 _RETRY = RetryStrategy(max_attempts=5, exponential_wait=5)
+_RECHECK_SECONDS = 5.0  # a new mark or configuration reaches a worker within this
 # In ascending order: the subquery sorts before the locks are taken.
 _SETTLE_LOCKS = text(
     "SELECT count(pg_advisory_xact_lock(k))"
@@ -57,18 +58,9 @@ _SETTLE_LOCKS = text(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class WorkerSettings:
-    concurrency: int  # jobs at once in this process
-    processes: int | None  # analysis processes; None: one per CPU, 0: inline
-    heartbeat_seconds: float
-    stalled_seconds: float
-
-
-def make_app(dsn: str | None = None) -> App:
-    """The procrastinate app with watcher's two tasks (``dsn`` None: for listing only)."""
-    connector = PsycopgConnector(conninfo=dsn) if dsn else PsycopgConnector()
-    app = App(connector=connector)
+def make_app(dsn: str) -> App:
+    """The procrastinate app with watcher's two tasks."""
+    app = App(connector=PsycopgConnector(conninfo=dsn))
     app.task(name=POLL_TASK, queue=QUEUE, pass_context=True, retry=_RETRY)(_poll)
     app.task(name=ENTRY_TASK, queue=QUEUE, pass_context=True, retry=_RETRY)(_entry)
     return app
@@ -102,6 +94,7 @@ class Runtime:
         self._robots = RobotsCache()
         self._pipeline: Pipeline | None = None
         self._built_for: tuple[float, int] | None = None  # (config mtime, model version)
+        self._checked = -_RECHECK_SECONDS  # when the file and the marks were last looked at
         self._reload = False
 
     def start(self, processes: int | None) -> None:
@@ -145,7 +138,12 @@ class Runtime:
         return next((s for s in self._config.sources if s.feed_url == feed_url), None)
 
     def _current(self) -> Pipeline:
-        """The pipeline for the configuration and the marks as they are now."""
+        """The pipeline for the configuration and the marks as they are now (looked at
+        every few seconds, not for every job)."""
+        fresh = time.monotonic() - self._checked < _RECHECK_SECONDS
+        if self._pipeline is not None and fresh and not self._reload:
+            return self._pipeline
+        self._checked = time.monotonic()
         mtime = _mtime(self._path)
         version = self._store.model_version()
         if self._pipeline is not None and self._built_for == (mtime, version) and not self._reload:
@@ -212,9 +210,11 @@ def _enqueue_entries(connection: Connection, entry_ids: list[int]) -> None:
     defer(connection, [entry_job(entry_id) for entry_id in entry_ids])
 
 
-async def run_worker(config_path: Path, config: Config, settings: WorkerSettings) -> None:
-    """Run jobs until SIGTERM or SIGINT (procrastinate's handlers: the running jobs are
-    given a few seconds, then abandoned; their work is found again by the scheduler)."""
+async def run_worker(config_path: Path, config: Config) -> None:
+    """Run jobs, as ``[queue]`` says, until SIGTERM or SIGINT (procrastinate's handlers:
+    the running jobs are given a few seconds, then abandoned; their work is found again
+    by the scheduler)."""
+    settings = config.queue
     store = open_worker_store(config)
     app = make_app(conninfo(config.storage.database_url))
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_
+from sqlalchemy import TextClause, and_, bindparam, func, or_
 from sqlalchemy import select as sa_select  # sqlmodel's types stop at four columns
 from sqlmodel import SQLModel, col, select
 
@@ -24,12 +24,16 @@ from watcher.store._rows import (
 
 # Built once: it runs for every source of every pass.
 _ENTRIES = SQLModel.metadata.tables["entries"].c
+# Waiting for a try: never tried, or failed for a reason that may pass and due again.
+_WAITS = and_(
+    col(Entry.state).in_(("pending", "failed")),
+    col(Entry.permanent).is_(False),
+    or_(col(Entry.next_try).is_(None), col(Entry.next_try) <= bindparam("now")),
+)
 _DUE_RETRIES = (
     sa_select(_ENTRIES.id, _ENTRIES.link, _ENTRIES.title, _ENTRIES.published, _ENTRIES.feed_content)
     .where(_ENTRIES.source_id == bindparam("source_id"))
-    .where(col(Entry.state).in_(("pending", "failed")))
-    .where(col(Entry.permanent).is_(False))
-    .where(or_(col(Entry.next_try).is_(None), col(Entry.next_try) <= bindparam("now")))
+    .where(_WAITS)
     .order_by(col(Entry.id))
 )
 
@@ -44,9 +48,7 @@ _WAITING = (
         _SOURCES.feed_url,
     )
     .join_from(SQLModel.metadata.tables["entries"], SQLModel.metadata.tables["sources"])
-    .where(col(Entry.state).in_(("pending", "failed")))
-    .where(col(Entry.permanent).is_(False))
-    .where(or_(col(Entry.next_try).is_(None), col(Entry.next_try) <= bindparam("now")))
+    .where(_WAITS)
 )
 
 
@@ -110,15 +112,30 @@ class EntriesMixin(StoreBase):
 
     def sources_with_due_entries(self, now: datetime) -> set[int]:
         """Sources that have entries pending, or failed and due for another try."""
-        with self._session() as session:
-            rows = session.exec(
-                select(Entry.source_id)
-                .where(col(Entry.state).in_(("pending", "failed")))
-                .where(col(Entry.permanent).is_(False))
-                .where(or_(col(Entry.next_try).is_(None), col(Entry.next_try) <= now))
-                .distinct()
-            ).all()
-        return set(rows)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa_select(_ENTRIES.source_id).where(_WAITS).distinct(), {"now": now}
+            ).scalars()
+            return set(rows)
+
+    def count_waiting(self, now: datetime) -> int:
+        """How many entries wait for their first or next try."""
+        with self.engine.connect() as connection:
+            query = sa_select(func.count()).select_from(Entry).where(_WAITS)
+            return int(connection.execute(query, {"now": now}).scalar_one())
+
+    def unqueued_entries(self, now: datetime, unqueued: TextClause, limit: int) -> list[int]:
+        """Ids of entries waiting for a try for which ``unqueued`` (SQL over ``entries``:
+        a task queue's "no job for it yet") holds, oldest first."""
+        with self.engine.connect() as connection:
+            query = (
+                sa_select(_ENTRIES.id)
+                .where(_WAITS)
+                .where(unqueued)
+                .order_by(_ENTRIES.id)
+                .limit(limit)
+            )
+            return list(connection.execute(query, {"now": now}).scalars())
 
     def mark_entry_failed(
         self, entry_id: int, kind: str, detail: str, *, transient: bool, now: datetime
