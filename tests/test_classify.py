@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.conftest import ROOT, shared_path
-from watcher.classify import TIES, Example, KeywordClassifier, load_model
+from watcher.classify import TIES, Example, KeywordClassifier, load_model, scan
 from watcher.similarity import vector
 
 CLASSIFIER = KeywordClassifier(0.5)
@@ -28,7 +28,7 @@ def test_every_seed_is_relevant_with_evidence() -> None:
 
 
 def test_precision_and_recall_on_labelled_articles_stay_above_floor() -> None:
-    """A floor under the figures bench/relevance.py prints (0.940 / 0.825 when written)."""
+    """A floor under the figures bench/relevance.py prints (0.979 / 0.825 when written)."""
     folder = shared_path("eval", "relevance")
     articles_text = (folder / "articles.jsonl").read_text(encoding="utf-8")
     articles = {a["id"]: a for a in map(json.loads, articles_text.splitlines())}
@@ -42,8 +42,8 @@ def test_precision_and_recall_on_labelled_articles_stay_above_floor() -> None:
         got = CLASSIFIER.classify(article["title"], article["text"], article["lang"]).relevant
         want = label["verdict"] == "relevant"
         tp, fp, fn = tp + (got and want), fp + (got and not want), fn + (want and not got)
-    assert tp / (tp + fp) >= 0.92
-    assert tp / (tp + fn) >= 0.78
+    assert tp / (tp + fp) >= 0.95
+    assert tp / (tp + fn) >= 0.80
 
 
 # Texts of our own, one per tie and language, and off-beat texts with the keyword traps
@@ -368,3 +368,47 @@ def test_marks_move_similar_texts_the_same_way() -> None:
     assert "(like an article you marked irrelevant: Treaty)" in after_no.evidence
     assert taught_yes.classify(None, similar, "en").score > before.score
     assert taught_no.classify(None, distant, "en") == plain.classify(None, distant, "en")
+
+
+def _parties(title: str | None, text: str) -> list[set[str]]:
+    return [set(named.parties) for named in scan(title, text).named]
+
+
+def test_the_norths_full_name_does_not_name_the_south() -> None:
+    text = (
+        "The Democratic People's Republic of Korea launched a missile on Monday.\n"
+        "The Republic of Korea condemned the launch."
+    )
+    assert _parties(None, text) == [{"north"}, {"south"}]
+
+
+def test_pyongyangs_media_name_the_north_in_the_first_person() -> None:
+    """In KCNA's copy "we" and "our state" are the North; elsewhere they are nobody."""
+    statement = "We will as ever invariably support the just cause of the Russian people."
+    dateline = "Pyongyang, September 13 (KCNA) -- The Foreign Ministry released a statement."
+    assert _parties(None, f"{dateline}\n{statement}")[1] == {"north", "russia"}
+    assert _parties(None, f"Moscow, September 13 -- A statement.\n{statement}")[1] == {"russia"}
+    found = scan(None, f"{dateline}\n{statement}")
+    assert any(hit.tie == "russia-nk" and hit.sentence == statement for hit in found.hits)
+
+
+def test_hard_wrapped_lines_are_read_as_the_sentences_they_make() -> None:
+    """Statements and PDFs break lines mid-sentence; parties split by a line break are
+    still in one sentence, and a text of whole lines keeps its lines as paragraphs."""
+    wrapped = "\n".join(
+        (
+            "The leaders reaffirmed that any nuclear attack by",
+            "North Korea against South Korea will be met with a swift,",
+            "overwhelming and decisive response.",
+            "",
+            "They discussed the situation on the peninsula and agreed",
+            "to hold further consultations in the",
+            "coming months with their partners.",
+        )
+    )
+    found = scan(None, wrapped)
+    assert found.sentences[0].startswith("The leaders reaffirmed")
+    assert found.named[0].parties == {"north", "south"}
+    assert found.paragraphs == (0, 1)
+    whole = "North Korea fired a missile.\nSouth Korea said so.\nThe talks failed."
+    assert scan(None, "\n".join([whole] * 3)).paragraphs == tuple(range(9))

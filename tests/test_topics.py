@@ -108,6 +108,10 @@ def test_a_topic_without_anchors_is_never_skipped() -> None:
         ("[[parties]]\nname = \"p\"\nterms = ['UPPER']\n", "must be lower case"),
         ('[[topics]]\nname = "x"\nparties = ["north"]\n', "topics.0.parties"),
         ('[[topics]]\nname = "x"\nparties = ["north", "south"]\ncolour = 1\n', "unknown key"),
+        (
+            "[[parties]]\nname = \"p\"\nterms = ['p']\nvoice = ['\\bwe\\b']\n",
+            "voice and voice_when go together",
+        ),
     ],
 )
 def test_bad_topics_are_configuration_errors(tmp_path: Path, text: str, needle: str) -> None:

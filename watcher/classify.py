@@ -47,6 +47,10 @@ _OBSERVED = 0.4  # evidence weight left when the topic's observer is in view
 _PULL = 0.5  # how far a near-copy of a marked article moves (scores are in [0, 1])
 _SIMILAR_FROM = 0.3  # cosine above which marks start to count (random pairs: p99 0.33)
 _SIMILAR_FULL = 0.7
+_OPENING = 300
+_LINE_END = re.compile(r"[.!?。:;\"”’)\]]\s*$")  # a line that ends a sentence
+_WRAPPED_LINES = 6
+_WRAPPED_SHARE = 0.6  # characters in which a dateline says whose voice the text is in
 # A sentence ends at . ! ? 。 before a space, or before Hangul with no space (Korean
 # copy often runs on: "보도했다.이날").
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=[.!?])(?=[가-힣])")
@@ -270,12 +274,35 @@ def _sentences(text: str) -> tuple[list[str], list[int]]:
     clause ("북한이 통신선을 끊었다.")."""
     sentences: list[str] = []
     paragraphs: list[int] = []
-    for number, line in enumerate(text.splitlines()):
+    for number, line in enumerate(_unwrap(text.splitlines())):
         for sentence in _SENTENCE.split(line):
             if len(sentence.strip()) >= 10:
                 sentences.append(sentence.strip())
                 paragraphs.append(number)
     return sentences, paragraphs
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Paragraphs of a hard-wrapped text (statements and PDFs break lines at ~70
+    characters, mid-sentence) joined back, so that a sentence is not cut in two and
+    its parties read as far apart. A text is taken as wrapped when most of its lines
+    end without a sentence's end; then a line continues until one does."""
+    filled = [line for line in lines if line.strip()]
+    if len(filled) < _WRAPPED_LINES or sum(
+        not _LINE_END.search(line) for line in filled
+    ) < _WRAPPED_SHARE * len(filled):
+        return lines
+    joined: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        if line.strip():
+            current.append(line.strip())
+        if current and (not line.strip() or _LINE_END.search(line)):
+            joined.append(" ".join(current))
+            current = []
+    if current:
+        joined.append(" ".join(current))
+    return joined
 
 
 def _all_named(sentences: list[str], lexicon: Lexicon) -> list[_Named]:
@@ -290,6 +317,9 @@ def _all_named(sentences: list[str], lexicon: Lexicon) -> list[_Named]:
         return {bisect.bisect_right(starts, m.start()) - 1 for m in pattern.finditer(joined)}
 
     parties = {name: where(party.pattern) for name, party in lexicon.parties.items()}
+    for name, party in lexicon.parties.items():
+        if party.voice_when is not None and party.voice_when.search(joined[:_OPENING]):
+            parties[name] |= where(party.voice)
     topics = {topic.name: where(topic.terms) for topic in lexicon.topics}
     context = {topic.name: where(topic.context_terms) for topic in lexicon.topics}
     for topic in lexicon.topics:

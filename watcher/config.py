@@ -307,6 +307,8 @@ class PartyConfig(_Strict):
     name: Annotated[str, Field(min_length=1)]
     terms: Annotated[list[str], Field(min_length=1)]
     anchors: list[str] = []
+    voice: list[str] = []  # first-person terms, in a text whose opening matches voice_when
+    voice_when: list[str] = []
 
 
 class TopicConfig(_Strict):

@@ -25,6 +25,10 @@ class Party:
     name: str
     pattern: re.Pattern[str]
     anchors: tuple[str, ...] | None  # None: unknown, so the party may always be present
+    # The party's own media speak of it in the first person ("our state"): ``voice``
+    # names the party in a text whose opening matches ``voice_when`` (a dateline).
+    voice: re.Pattern[str] | None = None
+    voice_when: re.Pattern[str] | None = None
 
     def may_be_in(self, text: str) -> bool:
         return self.anchors is None or any(anchor in text for anchor in self.anchors)
@@ -101,11 +105,16 @@ def _merge(
 
 
 def _party(table: Mapping[str, Any]) -> Party:
-    anchors = table.get("anchors")
+    name, anchors = table["name"], table.get("anchors")
+    voice, voice_when = table.get("voice") or [], table.get("voice_when") or []
+    if bool(voice) != bool(voice_when):
+        raise ValueError(f"party {name!r}: voice and voice_when go together")
     return Party(
-        name=table["name"],
-        pattern=_compile(f"party {table['name']!r}", table["terms"]),
+        name=name,
+        pattern=_compile(f"party {name!r}", table["terms"]),
         anchors=tuple(anchors) if anchors else None,
+        voice=_compile(f"party {name!r} voice", voice) if voice else None,
+        voice_when=_compile(f"party {name!r} voice_when", voice_when) if voice_when else None,
     )
 
 
