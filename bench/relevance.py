@@ -6,6 +6,10 @@ Prints precision, recall and F1 for "relevant" overall, per tie and per language
 confusion list (false positives and negatives with their ids and scores), the borderline
 articles (the two readers disagreed: excluded from the figures), and articles per second
 on one core. A tie that only one reader gave (ties_optional) is counted neither way.
+
+The shipped model was fitted on these articles, so these figures are in-sample;
+scripts/train_relevance.py prints the cross-validated ones, which say how it does on
+articles it has not seen.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from watcher.classify import TIES, KeywordClassifier, Verdict
+
+_PASSES = 3
 
 
 def main() -> None:
@@ -32,22 +38,25 @@ def main() -> None:
     labels = _jsonl(folder / "dev_labels.jsonl")
     classifier = KeywordClassifier(args.threshold)
 
-    start = time.perf_counter()
-    verdicts = {
-        label["id"]: classifier.classify(
-            articles[label["id"]]["title"],
-            articles[label["id"]]["text"],
-            articles[label["id"]]["lang"],
-        )
-        for label in labels
-    }
-    seconds = time.perf_counter() - start
+    seconds = float("inf")
+    for _ in range(_PASSES):  # the fastest pass: the others met a busy machine
+        start = time.perf_counter()
+        verdicts = {
+            label["id"]: classifier.classify(
+                articles[label["id"]]["title"],
+                articles[label["id"]]["text"],
+                articles[label["id"]]["lang"],
+            )
+            for label in labels
+        }
+        seconds = min(seconds, time.perf_counter() - start)
     chars = sum(len(articles[label["id"]]["text"]) for label in labels)
 
     judged = [label for label in labels if label["verdict"] != "borderline"]
     print(
         f"threshold {args.threshold}: {len(judged)} articles judged, "
-        f"{len(labels) - len(judged)} borderline"
+        f"{len(labels) - len(judged)} borderline (in-sample: the model was fitted on them; "
+        "scripts/train_relevance.py prints cross-validated figures)"
     )
     print(_figures("relevant", _counts(judged, verdicts, lambda lab: lab["verdict"] == "relevant")))
     for tie in TIES:
@@ -60,7 +69,7 @@ def main() -> None:
         counts = _counts(group, verdicts, lambda lab: lab["verdict"] == "relevant")
         print(_figures(f"  [{language}] n={len(group)}", counts))
     print(
-        f"speed: {len(labels) / seconds:.0f} articles/s on one core "
+        f"speed: {len(labels) / seconds:.0f} articles/s on one core, fastest of {_PASSES} passes "
         f"(mean {chars / len(labels):.0f} characters)"
     )
     if not args.quiet:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 
 import pytest
 
 from tests.conftest import ROOT, shared_path
-from watcher.classify import TIES, Example, KeywordClassifier, load_model, scan
+from watcher.classify import TIES, Example, KeywordClassifier, scan
+from watcher.relevance_model import load_model
 from watcher.similarity import vector
 
 CLASSIFIER = KeywordClassifier(0.5)
@@ -28,7 +30,9 @@ def test_every_seed_is_relevant_with_evidence() -> None:
 
 
 def test_precision_and_recall_on_labelled_articles_stay_above_floor() -> None:
-    """A floor under the figures bench/relevance.py prints (0.979 / 0.825 when written)."""
+    """A floor under the figures bench/relevance.py prints (1.000 / 1.000 when written:
+    in-sample, where the trees have seen every article; the training script's
+    cross-validated figures are the ones that say how well it generalises)."""
     folder = shared_path("eval", "relevance")
     articles_text = (folder / "articles.jsonl").read_text(encoding="utf-8")
     articles = {a["id"]: a for a in map(json.loads, articles_text.splitlines())}
@@ -42,8 +46,8 @@ def test_precision_and_recall_on_labelled_articles_stay_above_floor() -> None:
         got = CLASSIFIER.classify(article["title"], article["text"], article["lang"]).relevant
         want = label["verdict"] == "relevant"
         tp, fp, fn = tp + (got and want), fp + (got and not want), fn + (want and not got)
-    assert tp / (tp + fp) >= 0.95
-    assert tp / (tp + fn) >= 0.80
+    assert tp / (tp + fp) >= 0.97
+    assert tp / (tp + fn) >= 0.97
 
 
 # Texts of our own, one per tie and language, and off-beat texts with the keyword traps
@@ -342,12 +346,25 @@ def test_shipped_model_is_reproduced_by_the_training_script() -> None:
     assert spec is not None
     assert spec.loader is not None
     train = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = train  # its dataclasses look their module up
     spec.loader.exec_module(train)
     shipped = load_model()
-    for tie, samples in train._samples(folder).items():
+    data = train.samples(folder)
+    for tie, samples in data.ties.items():
         fitted = train.fit(samples, l2=1.0)
-        assert fitted.bias == pytest.approx(shipped[tie].bias, abs=1e-4)
-        assert fitted.weights == pytest.approx(shipped[tie].weights, abs=1e-4)
+        assert fitted.bias == pytest.approx(shipped.ties[tie].bias, abs=1e-4)
+        assert fitted.weights == pytest.approx(shipped.ties[tie].weights, abs=1e-4)
+    trees = train.fit_trees(data.articles)
+    assert (trees.init, trees.rate, trees.top) == (
+        shipped.relevance.init,
+        shipped.relevance.rate,
+        shipped.relevance.top,
+    )
+    assert len(trees.trees) == len(shipped.relevance.trees)
+    for values in (sample[1] for sample in data.articles):
+        assert trees.probability(values) == pytest.approx(
+            shipped.relevance.probability(values), abs=1e-9
+        )
 
 
 def _example(title: str, text: str, relevant: bool) -> Example:

@@ -2,27 +2,31 @@
 
 Lexicons (``watcher.lexicon``: the three ties by default, in English, Korean, Russian
 and German, extendable by configuration) find the evidence sentence by sentence: where
-the two parties of a tie meet, or a term names the tie. A small logistic model per tie,
-over a few numbers describing that evidence (``watcher.relevance_features``), decides
-whether it is enough; the user's marks then move similar articles their way. The
-sentences that weighed most are returned, so a reader can see why. ``Classifier`` is
-the interface callers use.
+the two parties of a tie meet, or a term names the tie. Models trained on a few
+numbers describing that evidence (``watcher.relevance_features``,
+``watcher.relevance_model``) decide whether it is enough, and for which ties; the
+user's marks then move similar articles their way. The sentences that weighed most are
+returned, so a reader can see why. ``Classifier`` is the interface callers use.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
-import json
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from watcher.lexicon import Lexicon, Topic, default_lexicon
-from watcher.relevance_features import FEATURE_NAMES, TieEvidence, features
+from watcher.relevance_features import (
+    FEATURE_NAMES,
+    TieEvidence,
+    article_features,
+    features,
+    has_evidence,
+)
+from watcher.relevance_model import Model, TieModel, load_model
 from watcher.similarity import TermVector, cosine, vector
 
 __all__ = [
@@ -31,9 +35,7 @@ __all__ = [
     "Example",
     "KeywordClassifier",
     "Scan",
-    "TieModel",
     "Verdict",
-    "load_model",
     "scan",
     "split_sentences",
     "tie_evidence",
@@ -42,7 +44,6 @@ __all__ = [
 TIES = default_lexicon().names  # the default ties; a configuration may add more
 
 _MAX_EVIDENCE = 3
-_MODEL_FILE = Path(__file__).parent / "data" / "relevance_model.json"
 _OBSERVED = 0.4  # evidence weight left when the topic's observer is in view
 _PULL = 0.5  # how far a near-copy of a marked article moves (scores are in [0, 1])
 _SIMILAR_FROM = 0.3  # cosine above which marks start to count (random pairs: p99 0.33)
@@ -120,27 +121,6 @@ class Scan:
     lexicon: Lexicon
 
 
-@dataclass(frozen=True, slots=True)
-class TieModel:
-    weights: tuple[float, ...]
-    bias: float
-
-    def probability(self, values: tuple[float, ...]) -> float:
-        z = self.bias + sum(w * v for w, v in zip(self.weights, values, strict=True))
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
-
-
-def load_model(path: Path = _MODEL_FILE) -> dict[str, TieModel]:
-    """The shipped weights (scripts/train_relevance.py makes them from ../shared)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if tuple(data["features"]) != FEATURE_NAMES:
-        raise ValueError(f"{path}: trained on other features than this code computes")
-    return {
-        tie: TieModel(tuple(model["weights"]), float(model["bias"]))
-        for tie, model in data["ties"].items()
-    }
-
-
 def _mean_model(models: dict[str, TieModel]) -> TieModel:
     """For a tie the user added, which no labelled data has trained: the mean of the
     trained ties' weights (they share their features' meaning)."""
@@ -152,23 +132,24 @@ def _mean_model(models: dict[str, TieModel]) -> TieModel:
 
 
 class KeywordClassifier:
-    """Lexicons find the evidence; learned weights decide how much is enough; the
-    user's marks move similar articles the same way.
+    """Lexicons find the evidence; learned models decide how much is enough and for
+    which ties; the user's marks move similar articles the same way.
 
     Deterministic; the model is loaded once, when the classifier is made."""
 
     def __init__(
         self,
         threshold: float = 0.5,
-        model: dict[str, TieModel] | None = None,
+        model: Model | None = None,
         examples: Sequence[Example] = (),
         lexicon: Lexicon | None = None,
     ) -> None:
         self.threshold = threshold
         self.lexicon = lexicon or default_lexicon()
         trained = model if model is not None else load_model()
-        fallback = _mean_model(trained)
-        self.model = {name: trained.get(name, fallback) for name in self.lexicon.names}
+        fallback = _mean_model(trained.ties)
+        self.ties = {name: trained.ties.get(name, fallback) for name in self.lexicon.names}
+        self.relevance = trained.relevance
         self.examples = tuple(examples)
 
     def classify(self, title: str | None, text: str, language: str | None) -> Verdict:
@@ -178,46 +159,54 @@ class KeywordClassifier:
 
     def _classify(self, title: str | None, text: str) -> Verdict:
         found = scan(title, text, self.lexicon)
-        ties = self.lexicon.names
-        scores = {tie: self._tie_score(found, tie) for tie in ties}
-        taught = self._apply_marks(scores, f"{title or ''}\n{text}")
-        ranked = sorted(ties, key=lambda tie: -scores[tie])  # stable: ties keep their order
-        score = scores[ranked[0]]
-        labels = tuple(tie for tie in ranked if scores[tie] >= self.threshold)
+        n = len(found.sentences)
+        evidence = {tie: tie_evidence(found, tie) for tie in self.lexicon.names}
+        # No evidence, no score: the models' biases alone file nothing.
+        scores = {
+            tie: self.ties[tie].probability(features(found_, n)) if has_evidence(found_) else 0.0
+            for tie, found_ in evidence.items()
+        }
+        score = 0.0
+        if any(has_evidence(found_) for found_ in evidence.values()):
+            values = article_features(list(evidence.values()), n, self.relevance.top)
+            score = self.relevance.probability(values)
+        score, taught = self._apply_marks(score, scores, f"{title or ''}\n{text}")
+        ranked = sorted(scores, key=lambda tie: -scores[tie])  # stable: ties keep their order
+        relevant = score >= self.threshold
+        labels: tuple[str, ...] = ()
+        if relevant:  # the ties that pass, or else the strongest
+            labels = tuple(tie for tie in ranked if scores[tie] >= self.threshold) or (ranked[0],)
         return Verdict(
-            relevant=score >= self.threshold,
+            relevant=relevant,
             score=round(score, 4),
             labels=labels,
             evidence=_evidence(found, labels or (ranked[0],)) + taught,
             ties=tuple((tie, round(scores[tie], 4)) for tie in ranked),
         )
 
-    def _tie_score(self, found: Scan, tie: str) -> float:
-        evidence = tie_evidence(found, tie)
-        if evidence.direct == 0 and evidence.near == 0 and not evidence.title:
-            return 0.0  # no evidence, no score: the model's bias alone files nothing
-        return self.model[tie].probability(features(evidence, len(found.sentences)))
-
-    def _apply_marks(self, scores: dict[str, float], text: str) -> tuple[str, ...]:
+    def _apply_marks(
+        self, score: float, scores: dict[str, float], text: str
+    ) -> tuple[float, tuple[str, ...]]:
         """Move the scores toward the user's marks on similar articles; say so."""
         if not self.examples:
-            return ()
+            return score, ()
         mine = vector(text)
         said: list[str] = []
         for example in self.examples:
             pull = _PULL * _influence(cosine(mine, example.vector))
             if pull == 0:
                 continue
+            score = _toward(score, pull, example.relevant)
             for tie in example.labels or tuple(scores):
-                if tie not in scores:
-                    continue
-                if example.relevant:
-                    scores[tie] += pull * (1 - scores[tie])
-                else:
-                    scores[tie] -= pull * scores[tie]
+                if tie in scores:
+                    scores[tie] = _toward(scores[tie], pull, example.relevant)
             mark = "relevant" if example.relevant else "irrelevant"
             said.append(f"(like an article you marked {mark}: {example.title[:120]})")
-        return tuple(said[:2])
+        return score, tuple(said[:2])
+
+
+def _toward(score: float, pull: float, relevant: bool) -> float:
+    return score + pull * (1 - score) if relevant else score - pull * score
 
 
 def _influence(similarity: float) -> float:

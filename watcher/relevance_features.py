@@ -8,9 +8,10 @@ article about that tie: little room to memorise individual articles.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["FEATURE_NAMES", "TieEvidence", "features"]
+__all__ = ["FEATURE_NAMES", "TieEvidence", "article_features", "features", "has_evidence"]
 
 FEATURE_NAMES = (
     "direct",  # log(1 + sentences naming both parties, or a term naming the tie)
@@ -56,3 +57,22 @@ def features(evidence: TieEvidence, n_sentences: int) -> tuple[float, ...]:
         math.sqrt(evidence.share_a * evidence.share_b),
         math.log1p(evidence.paragraph),
     )
+
+
+def article_features(
+    evidence: Sequence[TieEvidence], n_sentences: int, top: int
+) -> tuple[float, ...]:
+    """The features of the ``top`` ties with most evidence, strongest first (zeros for
+    missing ones): what the article-level model reads. Ordered by strength, not by
+    name, so a tie the user adds is read like the shipped ones."""
+    ranked = sorted(evidence, key=_strength, reverse=True)[:top]  # stable on equal strength
+    values = [value for tie in ranked for value in features(tie, n_sentences)]
+    return tuple(values) + (0.0,) * (top * len(FEATURE_NAMES) - len(values))
+
+
+def has_evidence(evidence: TieEvidence) -> bool:
+    return evidence.direct > 0 or evidence.near > 0 or evidence.title
+
+
+def _strength(evidence: TieEvidence) -> float:
+    return evidence.direct + 0.5 * evidence.near + (1.0 if evidence.title else 0.0)
