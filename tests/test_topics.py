@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_watcher
+from tests.conftest import run_watcher, shared_path
 from watcher.classify import TIES, KeywordClassifier
 from watcher.config import load_config
 from watcher.errors import ConfigError
-from watcher.lexicon import build_lexicon, default_lexicon
+from watcher.lexicon import DEFAULT_TOPICS, build_lexicon, default_lexicon
 
 CHINA = """
 [[parties]]
@@ -82,7 +84,8 @@ def test_a_default_topic_is_replaced_by_name() -> None:
     topic = next(t for t in lexicon.topics if t.name == "russia-sk")
     assert topic.pair_weight == 0.1
     assert topic.terms is not None
-    assert topic.terms.pattern == "(?:\\bzzyzx\\b)"
+    assert topic.terms.search("a zzyzx b") is not None
+    assert topic.terms.search("azzyzx") is None
 
 
 def test_a_topic_without_anchors_is_never_skipped() -> None:
@@ -120,3 +123,49 @@ def test_bad_topics_are_configuration_errors(tmp_path: Path, text: str, needle: 
         load_config(path, environ={})
     assert needle in str(caught.value)
     assert str(path) in str(caught.value)
+
+
+def test_word_boundaries_hold_in_the_compiled_patterns() -> None:
+    """Patterns are rewritten for speed ("\\bkia" -> "k(?<!\\wk)ia"); the boundary holds."""
+    south = default_lexicon().parties["south"].pattern
+    assert south.search("kia motors said") is not None
+    assert south.search("nokia said") is None
+    assert south.search("the rok said") is not None
+    assert south.search("the brok said") is None
+    user = build_lexicon(
+        [{"name": "p", "terms": ["x(a|b)|[|]y|\\|z|\\bw[0-9]"]}],
+        [{"name": "t", "parties": ["p", "north"]}],
+    ).parties["p"]
+    found = [m.group() for m in user.pattern.finditer("xb |y |z w1 aw2")]
+    assert found == ["xb", "|y", "|z", "w1"]
+
+
+@pytest.mark.shared
+def test_compiled_patterns_match_what_they_are_written_to() -> None:
+    """On every labelled article, the rewritten patterns find exactly the spans the
+    patterns of topics.toml find as written."""
+    data = tomllib.loads(DEFAULT_TOPICS.read_text(encoding="utf-8"))
+    lexicon = default_lexicon()
+    topics = {topic.name: topic for topic in lexicon.topics}
+    pairs = [(p["terms"], lexicon.parties[p["name"]].pattern) for p in data["parties"]]
+    for table in data["topics"]:
+        topic = topics[table["name"]]
+        pairs += [
+            (table.get("terms"), topic.terms),
+            (table.get("context_terms"), topic.context_terms),
+        ]
+    pairs.append((data["relation"]["terms"], lexicon.relation))
+    lines = shared_path("eval", "relevance", "articles.jsonl").read_text(encoding="utf-8")
+    text = "\n".join(
+        f"{a['title']}\n{a['text']}".lower() for a in map(json.loads, lines.splitlines())
+    )
+    compared = 0
+    for written, compiled in pairs:
+        if not written:
+            continue
+        assert compiled is not None
+        plain = re.compile("|".join(f"(?:{p})" for p in written))
+        spans = [m.span() for m in plain.finditer(text)]
+        assert [m.span() for m in compiled.finditer(text)] == spans, written[0]
+        compared += len(spans)
+    assert compared > 10_000
