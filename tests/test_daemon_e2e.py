@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -19,8 +20,9 @@ from functools import partial
 from pathlib import Path
 
 import httpx
+import pytest
 from pytest_httpserver import HTTPServer
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, make_url, text
 from sqlalchemy.exc import DBAPIError
 from werkzeug import Response
 
@@ -48,26 +50,32 @@ def _feed(site: Site, path: str, article_ids: list[str]) -> str:
 
 
 @contextmanager
-def _daemon(config: Path, *, killed: bool = False) -> Iterator[subprocess.Popen[str]]:
+def _daemon(
+    config: Path, *, killed: bool = False, log: Path | None = None
+) -> Iterator[subprocess.Popen[str]]:
     """``watcher run`` in the background. ``killed``: in a session of its own (so the
-    test can kill it with its workers) and with its output discarded."""
+    test can kill it with its workers) and with its output discarded. ``log``: its
+    log goes to that file (a test that makes it log many tracebacks: a pipe nobody
+    reads until the end fills, and the daemon then waits to write)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
     env["WATCHER_CONFIG"] = str(config)
     output = subprocess.DEVNULL if killed else subprocess.PIPE
-    process = subprocess.Popen(
-        [sys.executable, "-m", "watcher", "run"],
-        stdout=output,
-        stderr=output,
-        text=True,
-        env=env,
-        start_new_session=killed,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=DEADLINE)
+    with contextlib.ExitStack() as files:
+        errors = output if log is None else files.enter_context(log.open("w", encoding="utf-8"))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "watcher", "run"],
+            stdout=output,
+            stderr=errors,
+            text=True,
+            env=env,
+            start_new_session=killed,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.communicate(timeout=DEADLINE)
 
 
 def _wait_for(condition: Callable[[], bool], what: str) -> None:
@@ -489,3 +497,80 @@ def test_sigterm_while_it_is_still_starting_exits_0(
         _out, err = daemon.communicate(timeout=DEADLINE)
     assert daemon.returncode == 0, err
     assert "Traceback" not in err
+
+
+def _allow_connections(database_url: str, allowed: bool) -> None:
+    """Open or close a PostgreSQL database to new connections; closing also ends the
+    ones it has (as a restart of the server does)."""
+    name = make_url(database_url).database
+    admin = create_engine(make_url(database_url).set(database="postgres"))
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {allowed}'))
+            if not allowed:
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = :name"
+                    ),
+                    {"name": name},
+                )
+    finally:
+        admin.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_database_going_away_mid_pass_is_survived(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """The database stops taking connections while a page is in flight (a server
+    restart, a failover): the daemon says so at each tick, stays up, and when the
+    database is back files the article it was reading, once."""
+    site = Site(threaded_server)
+    first, held = ARTICLES
+    title, paragraphs = _article(held)
+    body = article_html(title, paragraphs).encode()
+    requested, released = threading.Event(), threading.Event()
+
+    def page(_request: object) -> Response:
+        requested.set()
+        released.wait(timeout=DEADLINE)
+        return Response(body, content_type="text/html; charset=utf-8")
+
+    threaded_server.expect_request("/held/article").respond_with_handler(page)
+    items = [
+        *article_items(site, "/news", [first]),
+        FeedItem(site.url("/held/article"), title, guid="held", published=recent()),
+    ]
+    feed = site.add_feed("/news.xml", rss(items))
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "News", "url": feed}],
+        tables=FAST,
+    )
+    log = tmp_path / "watcher.log"
+    try:
+        with _daemon(config, log=log) as daemon:
+            _wait_for(requested.is_set, "the held page requested")
+            _allow_connections(database_url, False)
+            released.set()
+            time.sleep(2.0)  # ten ticks at 0.2 s against a closed database
+            assert daemon.poll() is None, "the daemon exited while the database was away"
+            _allow_connections(database_url, True)
+            _wait_for(lambda: len(_new_files(seed_corpus)) == 2, "both articles filed")
+            daemon.send_signal(signal.SIGTERM)
+            code = daemon.wait(timeout=DEADLINE)
+    finally:
+        released.set()
+        _allow_connections(database_url, True)
+
+    assert code == 0
+    events = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    failures = [e for e in events if e["event"] == "pass_failed"]
+    assert failures, "the outage was not reported"
+    assert any("not currently accepting connections" in str(e["exception"]) for e in failures)
+    assert not [e for e in events if "never retrieved" in str(e["event"])]
+    assert query(database_url, "SELECT count(*) FROM items WHERE NOT is_seed") == [(2,)]
+    assert sorted(query(database_url, "SELECT state FROM entries")) == [("done",), ("done",)]

@@ -37,7 +37,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from watcher.app import make_classifier, open_store
 from watcher.atom import relevant_feed
-from watcher.config import Config, load_config
+from watcher.config import Config, SourceConfig, load_config
 from watcher.digest import deliver_digests, last_send_time, next_send_time
 from watcher.errors import ConfigError
 from watcher.health import HealthServer, Metrics
@@ -275,17 +275,11 @@ class Daemon:
         if self._dispatch is not None:
             await self._dispatch_once(store, config, now)
             return None
-        states = {s.feed_url: s for s in store.source_states([s.feed_url for s in config.sources])}
-        waiting = store.sources_with_due_entries(now)
-        due = [
-            source
-            for source in config.sources
-            if (state := states.get(source.feed_url)) is None
-            or is_due(state.next_poll_at, now, entries_due=state.id in waiting)
-        ]
-        if not due:
-            return None
+        due: list[SourceConfig] = []
         try:
+            due = _due(store, config.sources, now)
+            if not due:
+                return None
             async with pass_lock(config.storage.corpus_dir), Fetcher(config.http) as fetcher:
                 classifier = make_classifier(config, store)
                 pipeline = Pipeline(config, store, fetcher, pool, classifier, robots=self._robots)
@@ -293,8 +287,9 @@ class Daemon:
         except asyncio.CancelledError:
             raise
         except Exception:
-            # The database or the corpus folder failed under the pass: said, and the
-            # next tick tries again (nothing counts as done that was not committed).
+            # The database or the corpus folder failed under the pass (or before it,
+            # asking what is due): said, and the next tick tries again (nothing counts
+            # as done that was not committed).
             log.exception("pass_failed", extra={"sources": len(due)})
             return None
         self.metrics.count(report, self._clock())
@@ -328,3 +323,16 @@ class Daemon:
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(self._pass, _STOP_GRACE_SECONDS)
         log.info("pass_abandoned")
+
+
+def _due(store: Store, sources: list[SourceConfig], now: datetime) -> list[SourceConfig]:
+    """The sources to poll now: never polled, due by their schedule, or holding
+    entries whose retry time has come."""
+    states = {s.feed_url: s for s in store.source_states([s.feed_url for s in sources])}
+    waiting = store.sources_with_due_entries(now)
+    return [
+        source
+        for source in sources
+        if (state := states.get(source.feed_url)) is None
+        or is_due(state.next_poll_at, now, entries_due=state.id in waiting)
+    ]
