@@ -9,7 +9,9 @@ import subprocess
 import time
 from collections.abc import Callable
 
-__all__ = ["free_port", "stop", "wait_for"]
+from sqlalchemy import create_engine, make_url, text
+
+__all__ = ["allow_connections", "free_port", "stop", "wait_for"]
 
 
 def wait_for(condition: Callable[[], bool], what: str, deadline: float) -> None:
@@ -34,3 +36,23 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def allow_connections(database_url: str, allowed: bool) -> None:
+    """Open or close a PostgreSQL database to new connections; closing also ends the
+    ones it has (as a restart of the server does)."""
+    name = make_url(database_url).database
+    admin = create_engine(make_url(database_url).set(database="postgres"))
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {allowed}'))
+            if not allowed:
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = :name"
+                    ),
+                    {"name": name},
+                )
+    finally:
+        admin.dispose()

@@ -22,12 +22,12 @@ from pathlib import Path
 import httpx
 import pytest
 from pytest_httpserver import HTTPServer
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine, inspect
 from sqlalchemy.exc import DBAPIError
 from werkzeug import Response
 
 from tests.conftest import query, run_watcher, shared_path, write_config
-from tests.services import free_port, stop, wait_for
+from tests.services import allow_connections, free_port, stop, wait_for
 from tests.site import (
     FeedItem,
     Page,
@@ -499,26 +499,6 @@ def test_sigterm_while_it_is_still_starting_exits_0(
     assert "Traceback" not in err
 
 
-def _allow_connections(database_url: str, allowed: bool) -> None:
-    """Open or close a PostgreSQL database to new connections; closing also ends the
-    ones it has (as a restart of the server does)."""
-    name = make_url(database_url).database
-    admin = create_engine(make_url(database_url).set(database="postgres"))
-    try:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {allowed}'))
-            if not allowed:
-                connection.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                        " WHERE datname = :name"
-                    ),
-                    {"name": name},
-                )
-    finally:
-        admin.dispose()
-
-
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_the_database_going_away_mid_pass_is_survived(
     threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
@@ -554,17 +534,17 @@ def test_the_database_going_away_mid_pass_is_survived(
     try:
         with _daemon(config, log=log) as daemon:
             _wait_for(requested.is_set, "the held page requested")
-            _allow_connections(database_url, False)
+            allow_connections(database_url, False)
             released.set()
             time.sleep(2.0)  # ten ticks at 0.2 s against a closed database
             assert daemon.poll() is None, "the daemon exited while the database was away"
-            _allow_connections(database_url, True)
+            allow_connections(database_url, True)
             _wait_for(lambda: len(_new_files(seed_corpus)) == 2, "both articles filed")
             daemon.send_signal(signal.SIGTERM)
             code = daemon.wait(timeout=DEADLINE)
     finally:
         released.set()
-        _allow_connections(database_url, True)
+        allow_connections(database_url, True)
 
     assert code == 0
     events = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]

@@ -8,6 +8,7 @@ enqueues nothing twice, and ``watcher status`` telling all of it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -26,7 +27,7 @@ from sqlalchemy import Engine, create_engine
 from werkzeug import Request, Response
 
 from tests.conftest import query, run_watcher, scalar, write_config
-from tests.services import free_port, stop, wait_for
+from tests.services import allow_connections, free_port, stop, wait_for
 from tests.site import FeedItem, Site, article_html, article_items, recent, relevance_articles, rss
 from watcher.scale.jobs import defer, ensure_queue_schema, entry_job, poll_job
 
@@ -46,29 +47,35 @@ postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indire
 
 
 @contextmanager
-def _role(config: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+def _role(config: Path, *args: str, log: Path | None = None) -> Iterator[subprocess.Popen[str]]:
     """A watcher service in the background, in a session of its own (so that a kill
-    reaches its analysis processes too); stopped with SIGTERM unless it ended."""
+    reaches its analysis processes too); stopped with SIGTERM unless it ended. ``log``:
+    its log goes to that file (for a test that makes it log many tracebacks, which
+    would fill a pipe read only at the end)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
     env["WATCHER_CONFIG"] = str(config)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "watcher", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.communicate(timeout=DEADLINE)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.communicate(timeout=DEADLINE)
+    with contextlib.ExitStack() as files:
+        errors = (
+            subprocess.PIPE if log is None else files.enter_context(log.open("w", encoding="utf-8"))
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "watcher", *args],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.communicate(timeout=DEADLINE)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.communicate(timeout=DEADLINE)
 
 
 def _stop(process: subprocess.Popen[str]) -> tuple[int, list[dict[str, object]]]:
@@ -378,3 +385,76 @@ def test_the_roles_need_postgresql_and_say_so(seed_corpus: Path, tmp_path: Path)
         assert result.returncode == 2, role
         assert "the task queue needs PostgreSQL" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+@postgresql_only
+def test_the_scheduler_and_a_worker_ride_out_a_database_outage(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """The database stops taking connections while a worker is reading a page: both
+    roles stay up and say why their work fails, and when it is back the article is
+    stored and filed once."""
+    site = Site(threaded_server)
+    held = relevance_articles(RELEVANT[1:2])[RELEVANT[1]]
+    body = article_html(held["title"], held["text"].splitlines()).encode()
+    requested, released = threading.Event(), threading.Event()
+
+    def page(_request: Request) -> Response:
+        requested.set()
+        released.wait(timeout=DEADLINE)
+        return Response(body, content_type="text/html; charset=utf-8")
+
+    threaded_server.expect_request("/institute/held").respond_with_handler(page)
+    items = [
+        *article_items(site, "/institute", RELEVANT[:1]),
+        FeedItem(site.url("/institute/held"), held["title"], guid="held", published=recent()),
+    ]
+    config = write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "Institute", "url": site.add_feed("/institute.xml", rss(items))}],
+        tables=FAST,
+    )
+    logs = {role: tmp_path / f"{role}.log" for role in ("scheduler", "worker")}
+    try:
+        with (
+            _role(config, "scheduler", log=logs["scheduler"]) as scheduler,
+            _role(config, "worker", log=logs["worker"]) as worker,
+        ):
+            _wait_for(requested.is_set, "the held page requested")
+            allow_connections(database_url, False)
+            released.set()
+            # The held job fails, the worker looks for the next one: its query fails.
+            time.sleep(6.0)  # and twenty ticks, a dozen heartbeats, three reconnections
+            assert (scheduler.poll(), worker.poll()) == (None, None), "a role exited"
+            allow_connections(database_url, True)
+            _wait_for(
+                lambda: _settled(database_url) and len(_new_files(seed_corpus)) == 2,
+                "both articles stored and filed",
+            )
+            scheduler.send_signal(signal.SIGTERM)
+            worker.send_signal(signal.SIGTERM)
+            for role in (scheduler, worker):
+                role.communicate(timeout=DEADLINE)  # closes its output pipe too
+            codes = (scheduler.returncode, worker.returncode)
+    finally:
+        released.set()
+        allow_connections(database_url, True)
+
+    assert codes == (0, 0)
+    events = {role: _events(path) for role, path in logs.items()}
+    closed = "not currently accepting connections"
+    assert any(
+        e["event"] == "dispatch_failed" and closed in str(e["exception"])
+        for e in events["scheduler"]
+    )
+    # Whether the worker's own queries met the outage depends on timing (when they did,
+    # procrastinate's worker ended, before run_worker caught it: one run in four here);
+    # tests/test_worker_reconnect.py makes it happen every time.
+    assert query(database_url, "SELECT count(*) FROM items WHERE NOT is_seed") == [(2,)]
+
+
+def _events(path: Path) -> list[dict[str, object]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.startswith("{")]

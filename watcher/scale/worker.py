@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
+from procrastinate.exceptions import ConnectorException
 from sqlalchemy import Connection, Engine, text
 
 from watcher.app import make_classifier
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 # an entry that fails is not an exception: the pipeline records it and plans its retry.
 _RETRY = RetryStrategy(max_attempts=5, exponential_wait=5)
 _RECHECK_SECONDS = 5.0  # a new mark or configuration reaches a worker within this
+_RECONNECT_SECONDS = 2.0  # after the database was lost, before fetching jobs again
 # In ascending order: the subquery sorts before the locks are taken.
 _SETTLE_LOCKS = text(
     "SELECT count(pg_advisory_xact_lock(k))"
@@ -210,6 +212,39 @@ def _enqueue_entries(connection: Connection, entry_ids: list[int]) -> None:
     defer(connection, [entry_job(entry_id) for entry_id in entry_ids])
 
 
+async def _work(app: App, options: dict[str, Any]) -> bool:
+    """Run jobs until a signal stops the worker (False) or the database is lost (True,
+    after a pause: run again). procrastinate's worker ends when a query to fetch jobs
+    fails; a database restart should not end a service that runs for months."""
+    try:
+        async with app.open_async():
+            await app.run_worker_async(**options)
+        return False
+    except ConnectorException as exc:
+        log.warning(
+            "worker_database_lost",
+            extra={"error": str(exc.__cause__ or exc), "retry_seconds": _RECONNECT_SECONDS},
+        )
+    return not await _stopped_within(_RECONNECT_SECONDS)
+
+
+async def _stopped_within(seconds: float) -> bool:
+    """Wait, ending early (True) on SIGTERM or SIGINT, which procrastinate's own
+    handlers catch only while its worker runs."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, stop.set)
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return False
+    finally:
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(number)
+    return True
+
+
 async def run_worker(config_path: Path, config: Config) -> None:
     """Run jobs, as ``[queue]`` says, until SIGTERM or SIGINT (procrastinate's handlers:
     the running jobs are given a few seconds, then abandoned; their work is found again
@@ -222,20 +257,20 @@ async def run_worker(config_path: Path, config: Config) -> None:
             runtime = Runtime(config_path, config, store, fetcher)
             runtime.start(settings.processes)
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, runtime.reload)
+            options: dict[str, Any] = {
+                "queues": [QUEUE],
+                "concurrency": settings.concurrency,
+                "additional_context": {"runtime": runtime},
+                "delete_jobs": "successful",
+                "update_heartbeat_interval": settings.heartbeat_seconds,
+                "stalled_worker_timeout": settings.stalled_seconds,
+                "shutdown_graceful_timeout": 5.0,
+                "install_signal_handlers": True,
+            }
+            log.info("worker_started", extra={"concurrency": settings.concurrency})
             try:
-                async with app.open_async():
-                    options: dict[str, Any] = {
-                        "queues": [QUEUE],
-                        "concurrency": settings.concurrency,
-                        "additional_context": {"runtime": runtime},
-                        "delete_jobs": "successful",
-                        "update_heartbeat_interval": settings.heartbeat_seconds,
-                        "stalled_worker_timeout": settings.stalled_seconds,
-                        "shutdown_graceful_timeout": 5.0,
-                        "install_signal_handlers": True,
-                    }
-                    log.info("worker_started", extra={"concurrency": settings.concurrency})
-                    await app.run_worker_async(**options)
+                while await _work(app, options):
+                    pass
             finally:
                 runtime.close()
     finally:
