@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -86,6 +87,12 @@ def rss(items: list[FeedItem], *, title: str = "Example feed") -> bytes:
     return "\n".join(parts).encode("utf-8")
 
 
+@dataclass(frozen=True)
+class Held:
+    requested: threading.Event  # the first request came
+    released: threading.Event  # set by the test: the first request is answered
+
+
 @dataclass
 class Site:
     """Pages and feeds served by one pytest-httpserver."""
@@ -114,6 +121,20 @@ class Site:
             page.body, content_type=page.content_type
         )
         return self.url(page.path)
+
+    def add_held_page(self, path: str, body: bytes, deadline: float) -> Held:
+        """A page whose first request waits until the test releases it (a request in
+        flight, for the test to act during); later requests are answered at once."""
+        held = Held(threading.Event(), threading.Event())
+
+        def handler(_request: Request) -> Response:
+            if not held.requested.is_set():
+                held.requested.set()
+                held.released.wait(timeout=deadline)
+            return Response(body, content_type="text/html; charset=utf-8")
+
+        self.server.expect_request(path).respond_with_handler(handler)
+        return held
 
     def add_feed(
         self,

@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -293,14 +292,7 @@ def test_sigterm_during_a_pass_exits_0_promptly_and_the_work_resumes(
     site = Site(threaded_server)
     title, paragraphs = _article(ARTICLES[0])
     body = article_html(title, paragraphs).encode()
-    requested, released = threading.Event(), threading.Event()
-
-    def page(_request: object) -> Response:
-        requested.set()
-        released.wait(timeout=60)
-        return Response(body, content_type="text/html; charset=utf-8")
-
-    threaded_server.expect_request("/slow/article").respond_with_handler(page)
+    held = site.add_held_page("/slow/article", body, DEADLINE)
     item = FeedItem(site.url("/slow/article"), title, guid="slow", published=recent())
     feed = site.add_feed("/slow.xml", rss([item]))
     config = write_config(
@@ -312,12 +304,12 @@ def test_sigterm_during_a_pass_exits_0_promptly_and_the_work_resumes(
         tables=FAST,
     )
     with _daemon(config) as daemon:
-        _wait_for(requested.is_set, "the page requested")
+        _wait_for(held.requested.is_set, "the page requested")
         stopped_at = time.monotonic()
         try:
             code, events = _stop(daemon)
         finally:
-            released.set()
+            held.released.set()
         took = time.monotonic() - stopped_at
 
     assert code == 0
@@ -510,14 +502,7 @@ def test_the_database_going_away_mid_pass_is_survived(
     first, held = ARTICLES
     title, paragraphs = _article(held)
     body = article_html(title, paragraphs).encode()
-    requested, released = threading.Event(), threading.Event()
-
-    def page(_request: object) -> Response:
-        requested.set()
-        released.wait(timeout=DEADLINE)
-        return Response(body, content_type="text/html; charset=utf-8")
-
-    threaded_server.expect_request("/held/article").respond_with_handler(page)
+    page = site.add_held_page("/held/article", body, DEADLINE)
     items = [
         *article_items(site, "/news", [first]),
         FeedItem(site.url("/held/article"), title, guid="held", published=recent()),
@@ -533,9 +518,9 @@ def test_the_database_going_away_mid_pass_is_survived(
     log = tmp_path / "watcher.log"
     try:
         with _daemon(config, log=log) as daemon:
-            _wait_for(requested.is_set, "the held page requested")
+            _wait_for(page.requested.is_set, "the held page requested")
             allow_connections(database_url, False)
-            released.set()
+            page.released.set()
             time.sleep(2.0)  # ten ticks at 0.2 s against a closed database
             assert daemon.poll() is None, "the daemon exited while the database was away"
             allow_connections(database_url, True)
@@ -543,7 +528,7 @@ def test_the_database_going_away_mid_pass_is_survived(
             daemon.send_signal(signal.SIGTERM)
             code = daemon.wait(timeout=DEADLINE)
     finally:
-        released.set()
+        page.released.set()
         allow_connections(database_url, True)
 
     assert code == 0

@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -177,16 +176,8 @@ def test_a_killed_worker_s_job_is_finished_by_another_and_nothing_is_doubled(
     items = article_items(site, "/institute", RELEVANT[:1])
     article = relevance_articles(RELEVANT[1:2])[RELEVANT[1]]
     body = article_html(article["title"], article["text"].splitlines()).encode()
-    first_request, release = threading.Event(), threading.Event()
-
-    def slow(_request: Request) -> Response:
-        # The first request hangs (its worker is killed meanwhile); later ones answer.
-        if not first_request.is_set():
-            first_request.set()
-            release.wait(DEADLINE)
-        return Response(body, content_type="text/html; charset=utf-8")
-
-    threaded_server.expect_request("/institute/slow").respond_with_handler(slow)
+    # The first request hangs (its worker is killed meanwhile); later ones answer.
+    slow = site.add_held_page("/institute/slow", body, DEADLINE)
     items.append(FeedItem(site.url("/institute/slow"), article["title"], published=recent()))
     config = write_config(
         tmp_path / "w.toml",
@@ -198,7 +189,7 @@ def test_a_killed_worker_s_job_is_finished_by_another_and_nothing_is_doubled(
     try:
         with _role(config, "scheduler") as scheduler:
             with _role(config, "worker") as doomed:
-                _wait_for(first_request.is_set, "the slow page asked for")
+                _wait_for(slow.requested.is_set, "the slow page asked for")
                 os.killpg(doomed.pid, signal.SIGKILL)  # the worker and anything it started
                 doomed.communicate(timeout=DEADLINE)
             with _role(config, "worker") as rescuer:
@@ -214,7 +205,7 @@ def test_a_killed_worker_s_job_is_finished_by_another_and_nothing_is_doubled(
                 assert _stop(rescuer)[0] == 0
             _code, events = _stop(scheduler)
     finally:
-        release.set()
+        slow.released.set()
 
     requeued = [e for e in events if e["event"] == "job_requeued"]
     assert requeued, "the scheduler moved the dead worker's job"
@@ -397,14 +388,7 @@ def test_the_scheduler_and_a_worker_ride_out_a_database_outage(
     site = Site(threaded_server)
     held = relevance_articles(RELEVANT[1:2])[RELEVANT[1]]
     body = article_html(held["title"], held["text"].splitlines()).encode()
-    requested, released = threading.Event(), threading.Event()
-
-    def page(_request: Request) -> Response:
-        requested.set()
-        released.wait(timeout=DEADLINE)
-        return Response(body, content_type="text/html; charset=utf-8")
-
-    threaded_server.expect_request("/institute/held").respond_with_handler(page)
+    page = site.add_held_page("/institute/held", body, DEADLINE)
     items = [
         *article_items(site, "/institute", RELEVANT[:1]),
         FeedItem(site.url("/institute/held"), held["title"], guid="held", published=recent()),
@@ -422,9 +406,9 @@ def test_the_scheduler_and_a_worker_ride_out_a_database_outage(
             _role(config, "scheduler", log=logs["scheduler"]) as scheduler,
             _role(config, "worker", log=logs["worker"]) as worker,
         ):
-            _wait_for(requested.is_set, "the held page requested")
+            _wait_for(page.requested.is_set, "the held page requested")
             allow_connections(database_url, False)
-            released.set()
+            page.released.set()
             # The held job fails, the worker looks for the next one: its query fails.
             time.sleep(6.0)  # and twenty ticks, a dozen heartbeats, three reconnections
             assert (scheduler.poll(), worker.poll()) == (None, None), "a role exited"
@@ -439,7 +423,7 @@ def test_the_scheduler_and_a_worker_ride_out_a_database_outage(
                 role.communicate(timeout=DEADLINE)  # closes its output pipe too
             codes = (scheduler.returncode, worker.returncode)
     finally:
-        released.set()
+        page.released.set()
         allow_connections(database_url, True)
 
     assert codes == (0, 0)
