@@ -161,13 +161,14 @@ class KeywordClassifier:
         found = scan(title, text, self.lexicon)
         n = len(found.sentences)
         evidence = {tie: tie_evidence(found, tie) for tie in self.lexicon.names}
+        present = {tie for tie, tie_found in evidence.items() if has_evidence(tie_found)}
         # No evidence, no score: the models' biases alone file nothing.
         scores = {
-            tie: self.ties[tie].probability(features(found_, n)) if has_evidence(found_) else 0.0
-            for tie, found_ in evidence.items()
+            tie: self.ties[tie].probability(features(tie_found, n)) if tie in present else 0.0
+            for tie, tie_found in evidence.items()
         }
         score = 0.0
-        if any(has_evidence(found_) for found_ in evidence.values()):
+        if present:
             values = article_features(list(evidence.values()), n, self.relevance.top)
             score = self.relevance.probability(values)
         score, taught = self._apply_marks(score, scores, f"{title or ''}\n{text}")
