@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT, shared_path
@@ -337,17 +339,23 @@ def test_anchor_shortcut_changes_no_verdict() -> None:
     assert lexicon.may_score(OWN_RELEVANT[("russia-nk", "ko")])
 
 
+def _script(name: str) -> Any:
+    """A module of scripts/, imported as the script imports its neighbours."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_shipped_model_is_reproduced_by_the_training_script() -> None:
     """scripts/train_relevance.py makes watcher/data/relevance_model.json from ../shared."""
     folder = shared_path("eval", "relevance")
-    spec = importlib.util.spec_from_file_location(
-        "train_relevance", ROOT / "scripts" / "train_relevance.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    train = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = train  # its dataclasses look their module up
-    spec.loader.exec_module(train)
+    train = _script("train_relevance")
     shipped = load_model()
     data = train.samples(folder)
     for tie, samples in data.ties.items():
@@ -365,6 +373,22 @@ def test_shipped_model_is_reproduced_by_the_training_script() -> None:
         assert trees.probability(values) == pytest.approx(
             shipped.relevance.probability(values), abs=1e-9
         )
+
+
+def test_the_comparison_scores_the_shipped_learner_as_training_does() -> None:
+    """scripts/relevance_alternatives.py's baseline is the shipped model's procedure: on
+    the first split, its verdict on every article is the training script's."""
+    folder = shared_path("eval", "relevance")
+    train = _script("train_relevance")
+    compare = _script("relevance_alternatives")
+    data = compare.load(folder)
+    shipped = next(iter(compare._candidates(data).values()))
+    rows = np.arange(len(data.ids))
+    folds = np.array([train._fold(i, 0) for i in data.ids])
+    said = compare._out_of_fold(shipped, data, [rows[folds == k] for k in range(5)])
+    expected, _tie_scores = train._predict_folds(train.samples(folder), 1.0, 0)
+    assert dict(zip(data.ids, said.tolist(), strict=True)) == expected
+    assert 0 < sum(expected.values()) < len(expected)
 
 
 def _example(title: str, text: str, relevant: bool) -> Example:
