@@ -21,11 +21,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from sklearn.ensemble import (
-    GradientBoostingClassifier,
     HistGradientBoostingClassifier,
     RandomForestClassifier,
 )
@@ -33,7 +33,17 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from train_relevance import TOP, _fold, _jsonl, _source
+from train_relevance import (
+    _FOLDS,
+    TOP,
+    _f1,
+    _fold,
+    _jsonl,
+    _precision,
+    _source,
+    labelled_folder,
+    make_booster,
+)
 
 from watcher.classify import TIES, Scan, scan, tie_evidence
 from watcher.relevance_features import FEATURE_NAMES, article_features, has_evidence
@@ -70,7 +80,8 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
-    data = load(args.shared / "eval" / "relevance")
+    folder = labelled_folder(parser, args.shared)
+    data = load(folder)
     candidates = _candidates(data)
     wrong: dict[str, NDArray[np.int_]] = {}
     for name, predict in candidates.items():
@@ -119,13 +130,13 @@ def _candidates(data: Set) -> dict[str, Predict]:
     monotone = [1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1] * TOP  # more evidence is never less relevant
     assert len(monotone) == TOP * len(FEATURE_NAMES)
     words_whole, words_evidence = _words(data, data.texts), _words(data, data.evidence)
-    trees = _fitted(data, x, _shipped)
+    trees = _fitted(data, x, make_booster)
     return {
         "shipped: boosted trees (100, depth 2)": trees,
         "boosted trees, half subsamples": _fitted(
-            data, x, lambda: _shipped(subsample=0.5, n_estimators=200, learning_rate=0.05)
+            data, x, lambda: make_booster(subsample=0.5, n_estimators=200, learning_rate=0.05)
         ),
-        "boosted trees, depth 3": _fitted(data, x, lambda: _shipped(max_depth=3)),
+        "boosted trees, depth 3": _fitted(data, x, lambda: make_booster(max_depth=3)),
         "random forest (500)": _fitted(
             data, x, lambda: RandomForestClassifier(500, min_samples_leaf=2, random_state=0)
         ),
@@ -141,24 +152,18 @@ def _candidates(data: Set) -> dict[str, Predict]:
             x,
             lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
         ),
-        "trees + focus and lead features": _fitted(data, np.column_stack([x, extra]), _shipped),
+        "trees + focus and lead features": _fitted(data, np.column_stack([x, extra]), make_booster),
         "words (tf-idf LR), whole text": words_whole,
         "words (tf-idf LR), evidence sentences": words_evidence,
         "mean of trees and evidence words": _mean(trees, words_evidence),
     }
 
 
-def _shipped(**changes: float) -> GradientBoostingClassifier:
-    settings: dict[str, float] = {"n_estimators": 100, "max_depth": 2, "learning_rate": 0.1}
-    settings.update(changes)
-    return GradientBoostingClassifier(init="zero", random_state=0, **settings)  # type: ignore[arg-type]
-
-
-def _fitted(data: Set, x: NDArray[np.float64], make: Callable[[], object]) -> Predict:
+def _fitted(data: Set, x: NDArray[np.float64], make: Callable[[], Any]) -> Predict:
     def predict(train: Index, test: Index) -> NDArray[np.float64]:
         model = make()
-        model.fit(x[train], data.relevant[train])  # type: ignore[attr-defined]
-        return np.asarray(model.predict_proba(x[test])[:, 1])  # type: ignore[attr-defined]
+        model.fit(x[train], data.relevant[train])
+        return np.asarray(model.predict_proba(x[test])[:, 1])
 
     return predict
 
@@ -180,15 +185,14 @@ def _mean(first: Predict, second: Predict) -> Predict:
 
 def _report(name: str, predict: Predict, data: Set, repeats: int) -> NDArray[np.int_]:
     """Print the figures; return how many splits got each article wrong."""
-    rows = np.arange(len(data.ids))
     wrong = np.zeros(len(data.ids), dtype=int)
     figures = []
     for repeat in range(repeats):
-        folds = np.array([_fold(i, repeat) for i in data.ids])
-        said = _out_of_fold(predict, data, [rows[folds == k] for k in range(5)])
+        said = verdicts(predict, data, repeat)
         wrong += said != data.relevant
         figures.append(_figures(said, data.relevant))
     sources = np.array([_source(i) for i in data.ids])
+    rows = np.arange(len(data.ids))
     held_out = _figures(
         _out_of_fold(predict, data, [rows[sources == s] for s in sorted(set(sources))]),
         data.relevant,
@@ -202,6 +206,14 @@ def _report(name: str, predict: Predict, data: Set, repeats: int) -> NDArray[np.
     return wrong
 
 
+def verdicts(predict: Predict, data: Set, repeat: int) -> NDArray[np.bool_]:
+    """Each article's verdict from a model fitted without its fold, on the training
+    script's split number ``repeat``."""
+    rows = np.arange(len(data.ids))
+    folds = np.array([_fold(i, repeat) for i in data.ids])
+    return _out_of_fold(predict, data, [rows[folds == k] for k in range(_FOLDS)])
+
+
 def _out_of_fold(predict: Predict, data: Set, folds: list[Index]) -> NDArray[np.bool_]:
     scores = np.zeros(len(data.ids))
     for test in folds:
@@ -211,9 +223,9 @@ def _out_of_fold(predict: Predict, data: Set, folds: list[Index]) -> NDArray[np.
 
 
 def _figures(said: NDArray[np.bool_], truth: NDArray[np.bool_]) -> tuple[float, float, float]:
-    tp = float((said & truth).sum())
-    fp, fn = float((said & ~truth).sum()), float((~said & truth).sum())
-    return 2 * tp / (2 * tp + fp + fn), tp / max(1.0, tp + fp), tp / (tp + fn)
+    """F1, precision and recall, as the training script computes them."""
+    predicted, wanted = said.tolist(), truth.tolist()
+    return _f1(predicted, wanted), _precision(predicted, wanted), _precision(wanted, predicted)
 
 
 def _persistent(data: Set, wrong: dict[str, NDArray[np.int_]], repeats: int) -> None:

@@ -58,7 +58,8 @@ def main() -> None:
     parser.add_argument("--l2", type=float, default=1.0, help="L2 penalty on standardised weights")
     parser.add_argument("--write", action="store_true", help=f"write {MODEL}")
     args = parser.parse_args()
-    data = samples(args.shared / "eval" / "relevance")
+    folder = labelled_folder(parser, args.shared)
+    data = samples(folder)
     _cross_validate(data, args.l2)
     if args.write:
         ties = {tie: fit(tie_samples, args.l2) for tie, tie_samples in data.ties.items()}
@@ -66,6 +67,15 @@ def main() -> None:
         document = serialise(ties, fit_trees(data.articles))
         MODEL.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {MODEL}")
+
+
+def labelled_folder(parser: argparse.ArgumentParser, shared: Path) -> Path:
+    """The labelled articles' folder under ``shared``; a usage error (exit 2) naming it
+    when it is not there."""
+    folder = shared / "eval" / "relevance"
+    if not (folder / "dev_labels.jsonl").is_file():
+        parser.error(f"no labelled articles in {folder} (--shared names the shared folder)")
+    return folder
 
 
 def samples(folder: Path) -> Data:
@@ -111,13 +121,18 @@ def fit(tie_samples: list[Sample], l2: float, steps: int = 3000) -> TieModel:
     return TieModel(tuple(float(v) for v in raw_w), raw_b)
 
 
+def make_booster(**changes: Any) -> GradientBoostingClassifier:
+    """The shipped trees' learner, unfitted; ``changes`` override its settings (the
+    comparison in scripts/relevance_alternatives.py tries variants of it)."""
+    settings: dict[str, Any] = {"n_estimators": 100, "max_depth": 2, "learning_rate": 0.1}
+    return GradientBoostingClassifier(init="zero", random_state=0, **(settings | changes))
+
+
 def fit_trees(article_samples: list[Sample]) -> Trees:
     """Shallow trees, few of them, from zero: 183 articles support little more."""
     xs = np.array([values for _id, values, _label in article_samples], dtype=float)
     ys = np.array([label for _id, _values, label in article_samples])
-    booster = GradientBoostingClassifier(
-        n_estimators=100, max_depth=2, learning_rate=0.1, init="zero", random_state=0
-    ).fit(xs, ys)
+    booster = make_booster().fit(xs, ys)
     trees = Trees(
         init=0.0,
         rate=booster.learning_rate,

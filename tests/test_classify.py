@@ -7,7 +7,6 @@ import json
 import sys
 from typing import Any
 
-import numpy as np
 import pytest
 
 from tests.conftest import ROOT, shared_path
@@ -383,9 +382,7 @@ def test_the_comparison_scores_the_shipped_learner_as_training_does() -> None:
     compare = _script("relevance_alternatives")
     data = compare.load(folder)
     shipped = next(iter(compare._candidates(data).values()))
-    rows = np.arange(len(data.ids))
-    folds = np.array([train._fold(i, 0) for i in data.ids])
-    said = compare._out_of_fold(shipped, data, [rows[folds == k] for k in range(5)])
+    said = compare.verdicts(shipped, data, 0)
     expected, _tie_scores = train._predict_folds(train.samples(folder), 1.0, 0)
     assert dict(zip(data.ids, said.tolist(), strict=True)) == expected
     assert 0 < sum(expected.values()) < len(expected)
