@@ -41,6 +41,7 @@ from train_relevance import (
     _jsonl,
     _precision,
     _source,
+    fitted_labels,
     labelled_folder,
     make_booster,
 )
@@ -91,7 +92,7 @@ def main() -> None:
 
 def load(folder: Path) -> Set:
     articles = {a["id"]: a for a in _jsonl(folder / "articles.jsonl")}
-    labels = [lab for lab in _jsonl(folder / "dev_labels.jsonl") if lab["verdict"] != "borderline"]
+    labels = fitted_labels(folder)
     ids = [lab["id"] for lab in labels]
     scans = {i: scan(articles[i]["title"], articles[i]["text"]) for i in ids}
     evidence = {i: [tie_evidence(scans[i], tie) for tie in TIES] for i in ids}

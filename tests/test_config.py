@@ -79,8 +79,16 @@ def test_sources_list_shows_every_default_source(tmp_path: Path) -> None:
         ("[daemon]\nlisten = 'nowhere'\n", "daemon.listen"),
         ("[schedule]\nshortest_minutes = 90\nlongest_minutes = 60\n", "shortest_minutes is"),
         ("[smtp]\nstarttls = true\nimplicit_tls = true\n", "cannot both be true"),
-        ("[[sources]]\nname = 'x'\nurl = 'ftp://x.example/feed'\n", "sources.0.url"),
-        ("[[sources]]\nname = 'x'\n", "sources.0.url: Field required"),
+        (
+            "[[sources]]\nname = 'x'\nurl = 'ftp://x.example/feed'\n",
+            "[[sources]] 'x' (the 1st).url",
+        ),
+        ("[[sources]]\nname = 'x'\n", "[[sources]] 'x' (the 1st).url: Field required"),
+        (
+            "[[sources]]\nname = 'a'\nurl = 'https://a.example/f'\n"
+            "[[sources]]\nname = '38 North'\nurl = 'https://b.example/f'\nbogus_key = 1\n",
+            "[[sources]] '38 North' (the 2nd).bogus_key: unknown key",
+        ),
         ("[storage\n", "not valid TOML"),
         ("unknown_table = 1\n", "unknown_table: unknown key"),
     ],

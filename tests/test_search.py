@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.conftest import run_watcher, scalar, text_item, write_config
-from watcher.search import SearchQuery, search_terms
+from watcher.search import SearchQuery, parse_query, search_terms
 from watcher.store import Store
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -50,6 +51,58 @@ def test_korean_and_russian_words_are_found_as_users_type_them(store: Store) -> 
     assert _ids(store, "КНДР договор") == [russia2]
 
 
+def _found(store: Store, query: str) -> list[int]:
+    terms, phrases = parse_query(query)
+    return sorted(hit.id for hit in store.search(SearchQuery(terms, phrases)))
+
+
+def test_a_compound_written_with_a_middle_dot_is_found_without_it(store: Store) -> None:
+    dotted = _add(store, "ko1", "분석", "북·러 정상회담 이후 한·미·일 협력이 주목된다.")
+    letter_dot = _add(store, "ko2", "논평", "북ㆍ러 조약은 동맹에 가깝다.")
+    japanese = _add(store, "ja1", "論評", "日・ロ関係は冷え込んでいる。")
+    _add(store, "ko3", "다른 기사", "북한과 러시아가 따로 언급된다.")
+
+    assert _found(store, "북러") == sorted([dotted, letter_dot])
+    assert _found(store, "북·러") == sorted([dotted, letter_dot])
+    assert _found(store, "한미일") == [dotted]
+    assert _found(store, "日ロ関係") == [japanese]
+    hits = store.search(SearchQuery(*parse_query("북러")))
+    assert any("«" in hit.snippet for hit in hits), "the passage still shows what matched"
+
+
+def test_a_quoted_query_is_a_phrase(store: Store) -> None:
+    phrase = _add(store, "a", "Talks", "The liaison office in Kaesong was demolished in June.")
+    apart = _add(store, "b", "Other", "An office of liaison opened; Kaesong stayed closed.")
+
+    assert _found(store, "liaison office") == sorted([phrase, apart])
+    assert _found(store, '"liaison office"') == [phrase]
+    assert _found(store, '"liaison office" Kaesong') == [phrase]
+    assert _found(store, '"office liaison"') == [], "a phrase keeps its order"
+    assert _found(store, '"liaison offices"') == [phrase], "a phrase's words are stemmed too"
+
+
+def test_an_item_changed_or_deleted_leaves_the_index_consistent(
+    store: Store, database_url: str
+) -> None:
+    """The FTS5 'delete' must be given what was indexed, or the index is damaged."""
+    item = _add(store, "ko1", "분석", "북·러 조약.")
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE items SET text = :t WHERE id = :i"), {"t": "한·중 관계.", "i": item}
+        )
+    assert _found(store, "북러") == []
+    assert _found(store, "한중") == [item]
+    with engine.begin() as connection:
+        for table in ("url_aliases", "paragraphs", "minhash_bands"):
+            connection.execute(text(f"DELETE FROM {table} WHERE item_id = :i"), {"i": item})
+        connection.execute(text("DELETE FROM items WHERE id = :i"), {"i": item})
+        if engine.dialect.name == "sqlite":
+            connection.execute(text("INSERT INTO items_fts(items_fts) VALUES ('integrity-check')"))
+    engine.dispose()
+    assert _found(store, "한중") == []
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -65,6 +118,7 @@ def test_korean_and_russian_words_are_found_as_users_type_them(store: Store) -> 
 def test_a_query_is_data_never_syntax(store: Store, database_url: str, query: str) -> None:
     _add(store, "a", "The hotline is back", "Officials said little more.")
     store.search(SearchQuery(search_terms(query)))  # raises nothing
+    store.search(SearchQuery(*parse_query(query)))
     assert scalar(database_url, "SELECT count(*) FROM items") == 1
 
 

@@ -44,14 +44,14 @@ def analyse(
     language: str | None,
     classifier: Shared[Classifier],
     near: NearDupRule,
+    source_name: str | None = None,
 ) -> Analysed | ExtractFailed:
     """Extract, fingerprint and classify one page. Pure: runs in a worker process."""
-    article = extract_page(body, content_type, url, feed_content)
+    sites = (source_name,) if source_name else ()
+    article = extract_page(body, content_type, url, feed_content, feed_title, sites)
     if isinstance(article, ExtractFailed):
         return article
-    verdict = classifier.get().classify(
-        article.title or feed_title, article.text, article.language or language
-    )
+    verdict = classifier.get().classify(article.title, article.text, article.language or language)
     return Analysed(article, near.fingerprint(article.text), verdict)
 
 

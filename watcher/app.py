@@ -12,7 +12,8 @@ from watcher.db import open_engine
 from watcher.http import Fetcher
 from watcher.lock import pass_lock
 from watcher.marks import examples
-from watcher.pipeline import PassReport, Pipeline, Progress
+from watcher.pipeline import Pipeline, Progress
+from watcher.report import PassReport
 from watcher.store import Store
 from watcher.workers import WorkerPool
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 import typer
 from rich.console import Console
@@ -44,20 +44,25 @@ from watcher.errors import ConfigError, FetchError, StoreError, WatcherError
 from watcher.logs import configure_logging
 from watcher.marks import mark_item
 from watcher.opml import OpmlError, export_opml, import_opml, read_opml
-from watcher.pipeline import PassReport
 from watcher.reclassify import reclassify
+from watcher.report import PassReport
 from watcher.schedule import health
-from watcher.search import SearchQuery, search_terms
+from watcher.search import SearchQuery, parse_query
 from watcher.status import Status, read_status
-from watcher.store import Store
+from watcher.store import Store, Waiting
 
+# Docstrings are wrapped at 100 columns in the source; markdown joins their lines, so
+# the terminal wraps whole sentences (rich mode kept the source's line breaks).
+_MARKUP: Literal["markdown"] = "markdown"
 app = typer.Typer(
     name="watcher",
     help="Follow inter-Korean and Russia-Korea analysis into a text corpus.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=_MARKUP,
 )
+_STATUS_SOURCES = 10  # sources with entries waiting listed by `watcher status`
 # Piped output (a file, grep, a cron mail) gets wide tables: rich would assume 80
 # columns and wrap every cell.
 _out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -74,11 +79,16 @@ def _global(
     ctx: typer.Context,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="Configuration file [env: WATCHER_CONFIG]."),
+        typer.Option(
+            "--config",
+            help="Configuration file (else $WATCHER_CONFIG, else config/watcher.toml).",
+        ),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every entry.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every entry filed or failed.")
+    ] = False,
 ) -> None:
-    configure_logging(logging.INFO if verbose else logging.WARNING)
+    configure_logging(logging.DEBUG if verbose else logging.WARNING)
     ctx.obj = _State(config_path_from_env(config))
 
 
@@ -226,8 +236,13 @@ def _print_status(found: Status) -> None:
     oldest = f" (oldest: {found.oldest_due}{waited})" if found.oldest_due else ""
     lines = [
         f"sources: {found.sources}, due now: {found.due}{oldest}",
-        f"entries waiting for a try: {found.entries_waiting}",
+        f"entries waiting for a try: {found.entries_waiting} due now,"
+        f" {sum(found.waiting_by_source.values())} in all",
     ]
+    busiest = sorted(found.waiting_by_source.items(), key=lambda pair: -pair[1])
+    lines += [f"  {name}: {count} waiting" for name, count in busiest[:_STATUS_SOURCES]]
+    if len(busiest) > _STATUS_SOURCES:
+        lines.append(f"  and {len(busiest) - _STATUS_SOURCES} more sources")
     queue = found.queue
     if queue is None:
         lines.append("queue: none (single-machine: `watcher run` works in one process)")
@@ -349,7 +364,7 @@ def _send_digests(config: Config, store: Store) -> int:
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 
-sources_app = typer.Typer(help="The configured sources and their state.")
+sources_app = typer.Typer(rich_markup_mode=_MARKUP, help="The configured sources and their state.")
 app.add_typer(sources_app, name="sources")
 
 
@@ -360,15 +375,17 @@ def sources_list(ctx: typer.Context) -> None:
     store = _open_database(config)
     try:
         states = {s.feed_url: s for s in store.source_states([s.feed_url for s in config.sources])}
+        waiting = store.waiting_by_source()
     finally:
         store.close()
     table = Table(title="watcher sources", title_justify="left")
-    for column in ("source", "state", "last success", "next poll", "interval", "last error"):
+    columns = ("source", "state", "last success", "next poll", "interval", "waiting", "last error")
+    for column in columns:
         table.add_column(column)
     for source in config.sources:
         state = states.get(source.feed_url)
         if state is None:
-            table.add_row(source.name, "never polled", "", "", "", "")
+            table.add_row(source.name, "never polled", "", "", "", "", "")
             continue
         status = health(
             polled=state.last_polled_at is not None,
@@ -386,9 +403,18 @@ def sources_list(ctx: typer.Context) -> None:
             _when(state.last_success_at),
             _when(state.next_poll_at),
             f"{interval // 60} min",
+            _waiting(waiting.get(state.id)),
             (state.last_error or "") if state.consecutive_failures else "",
         )
     _out.print(table)
+
+
+def _waiting(waiting: Waiting | None) -> str:
+    if waiting is None:
+        return ""
+    kinds = f" ({', '.join(waiting.kinds)})" if waiting.kinds else ""
+    retry = f", next {_when(waiting.next_try)}" if waiting.next_try else ""
+    return f"{waiting.count}{kinds}{retry}"
 
 
 @sources_app.command("check")
@@ -483,7 +509,9 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
-items_app = typer.Typer(help="The stored articles: list them, correct their verdicts.")
+items_app = typer.Typer(
+    rich_markup_mode=_MARKUP, help="The stored articles: list them, correct their verdicts."
+)
 app.add_typer(items_app, name="items")
 
 
@@ -517,7 +545,12 @@ def items_list(
 @items_app.command("search")
 def items_search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="Words to find (all of them, as prefixes).")],
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='Words to find (all of them, as prefixes); "quoted words" as a phrase.'
+        ),
+    ],
     label: Annotated[str | None, typer.Option(help="Only articles with this tie.")] = None,
     source: Annotated[str | None, typer.Option(help="Only articles from this source.")] = None,
     since: Annotated[
@@ -528,19 +561,21 @@ def items_search(
     """Search the stored articles' titles and texts (every language), best match first,
     with the passage that matched. Exit 1 if nothing was found."""
     config = _load(ctx)
-    terms = search_terms(query)
-    if not terms:
+    terms, phrases = parse_query(query)
+    if not terms and not phrases:
         _err.print(f"watcher items search: no words to search for in {query!r}", markup=False)
         raise typer.Exit(2)
     _check_tie(config, label)
-    wanted = SearchQuery(terms, label, source, _parse_date(since, "items search"), limit)
+    since_date = _parse_date(since, "items search")
+    wanted = SearchQuery(terms, phrases, label, source, since_date, limit)
     store = _open_database(config)
     try:
         hits = store.search(wanted)
     finally:
         store.close()
     if not hits:
-        _out.print(f"nothing found for {' '.join(terms)}", markup=False)
+        said = [*terms, *(f'"{" ".join(phrase)}"' for phrase in phrases)]
+        _out.print(f"nothing found for {' '.join(said)}", markup=False)
         raise typer.Exit(1)
     for hit in hits:
         when = f"{hit.published:%Y-%m-%d}" if hit.published else "undated"
@@ -607,7 +642,7 @@ def items_reclassify(ctx: typer.Context) -> None:
         _out.print(f"filed {name}", markup=False)
 
 
-db_app = typer.Typer(help="The database's schema.")
+db_app = typer.Typer(rich_markup_mode=_MARKUP, help="The database's schema.")
 app.add_typer(db_app, name="db")
 
 
@@ -633,7 +668,7 @@ def db_upgrade(ctx: typer.Context) -> None:
         _out.print(f"database upgraded from schema {before or '(empty)'} to {after}", markup=False)
 
 
-export_app = typer.Typer(help="The filtered stream for other programs.")
+export_app = typer.Typer(rich_markup_mode=_MARKUP, help="The filtered stream for other programs.")
 app.add_typer(export_app, name="export")
 
 
@@ -769,13 +804,20 @@ def _print_report(report: PassReport) -> None:
         numbers = (source.seen, source.new, source.relevant, source.filed, source.duplicates)
         table.add_row(source.name, *map(str, numbers), str(source.errors), status)
     _out.print(table)
+    if report.offline:
+        failed = sum(source.offline for source in report.sources)
+        _out.print(
+            f"this machine seems offline: {failed} of {len(report.sources)} sources failed"
+            f" with {report.offline}; they are polled again soon and not backed off for it",
+            markup=False,
+        )
     for source in report.sources:
-        if source.error:
+        if source.error and not source.offline:
             _out.print(f"{source.name}: FAILED {source.error}", markup=False)
         for line in source.warnings:
             _out.print(f"{source.name}: warning: {line}", markup=False)
-        for line in source.failures:
-            _out.print(f"{source.name}: entry failed: {line}", markup=False)
+        for group in source.failure_groups():
+            _out.print(f"{source.name}: {group}", markup=False)
 
 
 def main() -> None:

@@ -388,7 +388,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(str(path), [_describe(err) for err in exc.errors()]) from None
+        raise ConfigError(str(path), [_describe(err, raw) for err in exc.errors()]) from None
     return _resolve_paths(config, path.parent, env)
 
 
@@ -422,11 +422,33 @@ def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
     return merged
 
 
-def _describe(error: Any) -> str:
-    location = ".".join(str(part) for part in error["loc"]) or "(top level)"
+def _describe(error: Any, raw: Mapping[str, Any]) -> str:
+    location = _location(tuple(error["loc"]), raw)
     if error["type"] == "extra_forbidden":
         return f"{location}: unknown key"
     return f"{location}: {error['msg']} (got {error.get('input')!r})"
+
+
+def _location(loc: tuple[Any, ...], raw: Mapping[str, Any]) -> str:
+    """Where in the file: a table of a list (``[[sources]]``) is named by its ``name``
+    and its place, as the user finds it ("[[sources]] '38 North' (the 2nd).bogus_key"),
+    not by pydantic's index ("sources.1.bogus_key")."""
+    if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(raw.get(str(loc[0])), list):
+        tables = raw[str(loc[0])]
+        table = tables[loc[1]] if loc[1] < len(tables) else None
+        name = table.get("name") if isinstance(table, dict) else None
+        place = f"(the {_ordinal(loc[1] + 1)})"
+        named = f" {name!r}" if isinstance(name, str) else ""
+        head = f"[[{loc[0]}]]{named} {place}"
+        rest = ".".join(str(part) for part in loc[2:])
+        return f"{head}.{rest}" if rest else head
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def _ordinal(number: int) -> str:
+    suffixes = {1: "st", 2: "nd", 3: "rd"}
+    suffix = "th" if 10 <= number % 100 <= 20 else suffixes.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def _resolve_paths(config: Config, base: Path, env: Mapping[str, str]) -> Config:

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -91,6 +92,7 @@ def write_exclusive(folder: Path, name: str, content: str) -> None:
     _ensure_folder(folder)
     fd, temporary = tempfile.mkstemp(prefix=_TEMPORARY, suffix=".txt", dir=folder)
     try:
+        os.fchmod(fd, new_file_mode())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(content)
             handle.flush()
@@ -108,9 +110,15 @@ def write_manifest(folder: Path, rows: list[dict[str, Any]]) -> None:
 
 def write_atomically(path: Path, content: str) -> None:
     """Replace ``path`` with ``content``: a reader sees the old file or the new one,
-    never half of one, whenever the writer is killed."""
+    never half of one, whenever the writer is killed. The file keeps the mode it had;
+    a new one gets the mode the umask gives."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mode = new_file_mode()
     fd, temporary = tempfile.mkstemp(prefix=_TEMPORARY, suffix=path.suffix, dir=path.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(content)
             handle.flush()
@@ -119,6 +127,27 @@ def write_atomically(path: Path, content: str) -> None:
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def new_file_mode() -> int:
+    """The mode ``open()`` would give a new file under this process's umask (0644 under
+    the usual 022). ``mkstemp`` makes its files 0600 whatever the umask, so files
+    renamed from it into the corpus folder would be unreadable to the analysts' group.
+    The group itself comes from the folder when it is set-group-ID, as for any file."""
+    umask = _read_umask()
+    return 0o666 & ~umask
+
+
+def _read_umask() -> int:
+    try:  # Linux says it without changing it (a set-and-restore races with threads)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def _ensure_folder(folder: Path) -> None:

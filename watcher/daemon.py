@@ -43,7 +43,8 @@ from watcher.errors import ConfigError
 from watcher.health import HealthServer, Metrics
 from watcher.http import Fetcher
 from watcher.lock import pass_lock
-from watcher.pipeline import PassReport, Pipeline
+from watcher.pipeline import Pipeline
+from watcher.report import PassReport
 from watcher.robots import RobotsCache
 from watcher.schedule import is_due
 from watcher.status import metric_lines, read_status

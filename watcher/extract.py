@@ -23,12 +23,16 @@ from typing import Literal
 import charset_normalizer
 import lxml.html
 from lxml.etree import ParserError
+from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.settings import Document
+from trafilatura.utils import load_html
 from w3lib.encoding import html_to_unicode
 
+from watcher.boilerplate import drop_residue, prune_layout_cells
 from watcher.dedup import normalize_text
 from watcher.pdf import PdfError, read_pdf
+from watcher.titles import PageTitles, best_title, read_titles
 
 __all__ = [
     "Article",
@@ -49,6 +53,10 @@ _CHALLENGE = re.compile(
     r"|cf-chl|captcha|access denied",
     re.IGNORECASE,
 )
+# A page's date from its markup and URL only: htmldate's extensive search guesses a date
+# from any year in the text ("since 2007"), and a guess would hold back a new article as
+# archive or sort it among old ones. The original date: first published, not updated.
+_DATE_PARAMS = {"extensive_search": False, "original_date": True}
 _HTML_LANG = re.compile(r"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 
 
@@ -73,29 +81,51 @@ class ExtractFailed:
 
 
 def extract_page(
-    body: bytes, content_type: str | None, url: str, feed_content: str | None = None
+    body: bytes,
+    content_type: str | None,
+    url: str,
+    feed_content: str | None = None,
+    feed_title: str | None = None,
+    site_names: tuple[str, ...] = (),
 ) -> Article | ExtractFailed:
-    """The whole cascade for one page. Runs in a worker process: pure, never raises."""
+    """The whole cascade for one page. Runs in a worker process: pure, never raises.
+
+    The title is chosen among ``feed_title``, the page's headline and its ``<title>``
+    (``watcher.titles``); ``site_names`` (the source's name) help cut site affixes."""
     try:
         if body[:5] == b"%PDF-" or "pdf" in (content_type or "").lower():
-            return _extract_pdf(body, url)
+            return _extract_pdf(body, url, feed_title)
         page = decode_html(body, content_type)
-        return _extract(page, url, feed_content)
+        return _extract(page, url, feed_content, feed_title, site_names)
     except Exception as exc:  # a worker must answer, whatever trafilatura or lxml raise
         log.warning("extract_crashed", extra={"url": url, "error": repr(exc)})
         return ExtractFailed(url, "extract_error", f"extraction crashed: {exc!r}")
 
 
-def _extract(html: str, url: str, feed_content: str | None) -> Article | ExtractFailed:
-    doc = _trafilatura(html, url, fast=True)
+def _extract(
+    html: str,
+    url: str,
+    feed_content: str | None,
+    feed_title: str | None,
+    site_names: tuple[str, ...],
+) -> Article | ExtractFailed:
+    tree = _parse(html)
+    if tree is None:
+        return ExtractFailed(url, "extract_error", "the page could not be parsed as HTML")
+    titles = read_titles(tree)
+    doc = _trafilatura(prune_layout_cells(tree), url, fast=True)
     if _word_count((doc.text or "") if doc else "") < MIN_WORDS:
-        fuller = _trafilatura(html, url, fast=False)
+        # trafilatura prunes the tree it is given: the second try parses afresh.
+        fuller = _trafilatura(prune_layout_cells(_parse(html)), url, fast=False)
         if _word_count((fuller.text or "") if fuller else "") > _word_count(
             (doc.text or "") if doc else ""
         ):
             doc = fuller
-    title = _clean(doc.title) if doc else None
-    text = _drop_repeated_title((doc.text or "") if doc else "", title)
+    sitename = _clean(doc.sitename) if doc else None
+    extracted = _clean(doc.title) if doc else None
+    title = best_title(feed_title, titles, extracted, url=url, site_names=(*site_names, sitename))
+    repeated = (title, feed_title, titles.headline, extracted)
+    text = _drop_repeated_title(drop_residue((doc.text or "") if doc else ""), repeated)
     feed_text = "\n".join(html_to_paragraphs(feed_content)) if feed_content else ""
     from_feed = _word_count(text) < MIN_WORDS and _word_count(feed_text) > _word_count(text)
     if from_feed:
@@ -112,23 +142,32 @@ def _extract(html: str, url: str, feed_content: str | None) -> Article | Extract
         authors=_authors(doc.author if doc else None),
         published=_date(doc.date if doc else None),
         language=_language(html, doc.language if doc else None),
-        sitename=_clean(doc.sitename) if doc else None,
+        sitename=sitename,
         from_feed=from_feed,
     )
 
 
-def _trafilatura(html: str, url: str, *, fast: bool) -> Document | None:
+def _parse(html: str) -> HtmlElement | None:
+    """The tree trafilatura would build from the string (its own loader), built once so
+    that the titles are read before extraction prunes it."""
+    return load_html(html)
+
+
+def _trafilatura(tree: HtmlElement | None, url: str, *, fast: bool) -> Document | None:
+    if tree is None:
+        return None
     doc = bare_extraction(
-        html,
+        tree,
         url=url,
         fast=fast,
         with_metadata=True,
         include_comments=False,  # reader comments are not the article
+        date_extraction_params=_DATE_PARAMS,
     )
     return doc if isinstance(doc, Document) else None
 
 
-def _extract_pdf(body: bytes, url: str) -> Article | ExtractFailed:
+def _extract_pdf(body: bytes, url: str, feed_title: str | None) -> Article | ExtractFailed:
     try:
         document = read_pdf(body)
     except PdfError as exc:
@@ -136,12 +175,13 @@ def _extract_pdf(body: bytes, url: str) -> Article | ExtractFailed:
     if _word_count(document.text) < MIN_WORDS:
         return ExtractFailed(url, "extract_error", "the PDF has no text layer (scanned?)")
     first_line = document.text.split("\n", 1)[0]
-    title = document.title or (first_line if len(first_line) < 200 else None)
+    named = PageTitles(document.title, first_line if len(first_line) < 200 else None, None)
+    title = best_title(feed_title, named, None, url=url)
     return Article(
         url=url,
         declared_canonical=None,
         title=title,
-        text=_drop_repeated_title(document.text, title),
+        text=_drop_repeated_title(document.text, (title, document.title)),
         authors=document.authors,
         published=document.published,
         language=None,
@@ -195,11 +235,14 @@ def html_to_paragraphs(fragment: str) -> list[str]:
     return [text for text in texts if text]
 
 
-def _drop_repeated_title(text: str, title: str | None) -> str:
-    lines = text.splitlines()
-    if title and lines and normalize_text(lines[0]) == normalize_text(title):
+def _drop_repeated_title(text: str, titles: tuple[str | None, ...]) -> str:
+    """The text without a first line that repeats the title (or another of the names the
+    page gives itself): the corpus file has the title on its own line already."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    known = {normalize_text(title) for title in titles if title}
+    if lines and normalize_text(lines[0]) in known:
         lines = lines[1:]
-    return "\n".join(line.strip() for line in lines if line.strip())
+    return "\n".join(lines)
 
 
 def _authors(value: str | None) -> tuple[str, ...]:

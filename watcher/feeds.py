@@ -12,12 +12,14 @@ from __future__ import annotations
 import calendar
 import json
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
+import dateutil.parser
 import feedparser
 
 from watcher.dedup import canonical_url
@@ -25,6 +27,8 @@ from watcher.dedup import canonical_url
 __all__ = ["FeedEntry", "ParsedFeed", "parse_feed", "parse_json_feed"]
 
 log = logging.getLogger(__name__)
+
+_GMT_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,16 +202,42 @@ def _link(raw: Any) -> str | None:
 
 
 def _published(raw: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+    for key in ("published", "updated", "created"):
         # dict.get: FeedParserDict.get would map a missing updated_parsed onto
         # published_parsed with a DeprecationWarning (feedparser issue 310).
-        value = dict.get(raw, key) if isinstance(raw, dict) else None
+        value = dict.get(raw, f"{key}_parsed") if isinstance(raw, dict) else None
         if value:
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), UTC)
             except (OverflowError, ValueError, OSError):
-                continue
+                pass
+        text = dict.get(raw, key) if isinstance(raw, dict) else None
+        lenient = lenient_date(text) if isinstance(text, str) else None
+        if lenient is not None:
+            return lenient
     return None
+
+
+def lenient_date(text: str) -> datetime | None:
+    """A date feedparser could not read ("Thu,28 Jul 2022 4:35:5 GMT+9"), read by
+    dateutil; a zone-less date is taken as UTC. "GMT+9" means nine hours ahead of
+    Greenwich here, as feeds mean it (dateutil alone would read it the POSIX way, behind)."""
+    cleaned = _GMT_OFFSET.sub(_offset, text.strip())
+    try:
+        parsed: datetime = dateutil.parser.parse(cleaned)
+    except (ValueError, OverflowError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _offset(match: re.Match[str]) -> str:
+    hours, minutes = int(match.group(2)), int(match.group(3) or 0)
+    return f"{match.group(1)}{hours:02d}{minutes:02d}"
 
 
 def _authors(raw: Any) -> tuple[str, ...]:

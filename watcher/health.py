@@ -24,7 +24,7 @@ from urllib.parse import parse_qs
 
 from watcher.atom import ATOM_TYPE
 from watcher.errors import WatcherError
-from watcher.pipeline import PassReport
+from watcher.report import PassReport
 
 __all__ = ["HealthServer", "Metrics"]
 

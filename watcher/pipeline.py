@@ -28,7 +28,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,6 +49,13 @@ from watcher.http import Fetcher, NotModified, Response
 from watcher.listing import matching
 from watcher.neardup import Fingerprint
 from watcher.reading import ACCEPT, SourceReader, check_parsed
+from watcher.report import (
+    EntryFailure,
+    EntryOutcome,
+    PassReport,
+    SourceReport,
+    seems_offline,
+)
 from watcher.robots import RobotsCache
 from watcher.schedule import PollOutcome, plan
 from watcher.store import NewEntry, NewItem, PendingEntry, PollRecord, SourceState, Store
@@ -74,35 +81,6 @@ _FEED_PAGE = "text/html; charset=utf-8"
 _GAP_MIN_ENTRIES = 3
 
 
-@dataclass(slots=True)
-class SourceReport:
-    name: str
-    url: str
-    seen: int = 0
-    new: int = 0
-    relevant: int = 0
-    filed: int = 0
-    duplicates: int = 0
-    errors: int = 0
-    error: str | None = None  # the source itself failed: this is why
-    error_kind: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)  # entries that failed, with the cause
-
-    @property
-    def failed(self) -> bool:
-        return self.error is not None
-
-
-@dataclass(frozen=True, slots=True)
-class PassReport:
-    sources: tuple[SourceReport, ...]
-
-    @property
-    def all_failed(self) -> bool:
-        return bool(self.sources) and all(report.failed for report in self.sources)
-
-
 @dataclass(frozen=True, slots=True)
 class _Job:
     entry_id: int
@@ -112,6 +90,8 @@ class _Job:
     authors: tuple[str, ...]
     feed_content: str | None
     link_checked: bool = False  # its link was looked up among known articles already
+    # An undated entry of a first poll: a page dated before this is archive, not filed.
+    not_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,10 +156,34 @@ class Pipeline:
         if urls:
             tasks.append(self.fetch_urls(urls))
         reports = await asyncio.gather(*tasks)
+        offline = seems_offline(reports) if len(sources) > 1 else None
+        if offline is not None:
+            self._forgive(reports, offline)
         self._store.mark_filed(self._filed, self._clock())
         self._filed.clear()
         write_manifest(self._corpus, self._store.manifest_rows())
-        return PassReport(tuple(reports))
+        return PassReport(tuple(reports), offline)
+
+    def _forgive(self, reports: Sequence[SourceReport], kind: str) -> None:
+        """The machine seems offline: said once, and neither the sources nor their
+        entries are backed off or brought nearer to being given up for it."""
+        log.warning(
+            "machine_offline",
+            extra={"kind": kind, "sources": sum(r.failed for r in reports)},
+        )
+        now = self._clock()
+        retry_at = now + self._config.schedule.bounds().shortest
+        failed = [r for r in reports if r.error_kind == kind and r.source_id is not None]
+        for report in failed:
+            report.offline = True
+        self._store.forgive_polls([r.source_id for r in failed if r.source_id], retry_at)
+        entries = [
+            f.entry_id
+            for r in reports
+            for f in r.failures
+            if f.kind == kind and f.entry_id is not None
+        ]
+        self._store.forgive_entries(entries)
 
     async def poll_source(self, source: SourceConfig, state: SourceState) -> SourceReport:
         """Poll one feed and process its entries. Never raises: failures are reported."""
@@ -210,7 +214,7 @@ class Pipeline:
     ) -> tuple[SourceReport, list[_Job]]:
         """Poll one feed: its new entries recorded as pending, the poll recorded and the
         next one planned; the entries' jobs, not yet run. Never raises."""
-        report = SourceReport(source.name, source.feed_url)
+        report = SourceReport(source.name, source.feed_url, source_id=state.id)
         read = _FeedRead([], None, None)
         error: FetchError | None = None
         try:
@@ -273,7 +277,22 @@ class Pipeline:
         await self._run_jobs(report.name, None, jobs, report)
         if jobs and report.errors == len(jobs):
             report.error, report.error_kind = "every URL failed", "failed"
+        tried = {job.link for job in jobs}
+        report.warnings += [self._known_url(url) for url in dict.fromkeys(urls) if url not in tried]
         return report
+
+    def _known_url(self, url: str) -> str:
+        """What watcher has of a URL named again on the command line."""
+        item = self._store.find_item(url)
+        if item is None:
+            return f"{url}: seen before without an article (it failed or waits for a try)"
+        verdict = "relevant" if item.relevant else "not relevant"
+        said = f"{url}: already item {item.id} ({verdict}, {item.score:.2f})"
+        if item.user_mark:
+            return f"{said}, marked {item.user_mark}"
+        if item.file:
+            return f"{said}, filed as {item.file}"
+        return f"{said}: `watcher items mark {item.id} relevant` files it"
 
     # -- the feed ------------------------------------------------------------------
 
@@ -380,6 +399,7 @@ class Pipeline:
         report.new += len(fresh)
         ids = self._store.add_entries(state.id, list(fresh.values()))
         by_key = {entry.key: entry for entry, _hash in new}
+        cutoff = now - timedelta(days=max_age_days) if first_poll and max_age_days else None
         return [
             _Job(
                 ids[key],
@@ -388,7 +408,8 @@ class Pipeline:
                 by_key[key].published,
                 by_key[key].authors,
                 by_key[key].content,
-                True,
+                link_checked=True,
+                not_before=cutoff if by_key[key].published is None else None,
             )
             for key, stored in fresh.items()
             if stored.outcome is None and key in ids
@@ -410,10 +431,13 @@ class Pipeline:
         outcomes = await asyncio.gather(
             *(self._process(name, language, job, fetch_page) for job in jobs)
         )
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            _count(report, job, outcome)
+        for outcome in outcomes:
+            report.count(outcome)
+        _log_failures(name, report)
 
-    async def _process(self, source: str, language: str | None, job: _Job, fetch_page: bool) -> str:
+    async def _process(
+        self, source: str, language: str | None, job: _Job, fetch_page: bool
+    ) -> EntryOutcome:
         try:
             return await self._process_entry(source, language, job, fetch_page)
         except Exception as exc:
@@ -425,26 +449,26 @@ class Pipeline:
                 return self._failed(source, job, "extract_error", detail, transient=True)
             except Exception:
                 log.exception("entry_not_recorded", extra={"source": source, "url": job.link})
-                return f"failed:extract_error: {detail} (will retry)"
+                return EntryOutcome.failed(EntryFailure(job.link, "extract_error", detail, True))
         finally:
             self._progress(source, -1)
 
     async def _process_entry(
         self, source: str, language: str | None, job: _Job, fetch_page: bool
-    ) -> str:
+    ) -> EntryOutcome:
         link = canonical_url(job.link)
         known = None if job.link_checked else self._known_item(link)
         if known is not None:
             self._store.mark_entry_done(
                 job.entry_id, outcome="duplicate", item_id=known, duplicate=True, now=self._clock()
             )
-            return "duplicate"
+            return EntryOutcome("duplicate")
         content_type: str | None
         if not fetch_page and full_text(job.feed_content):
             body, content_type, url = feed_page(job.title, job.feed_content), _FEED_PAGE, job.link
         else:
             fetched = await self._fetch_page(source, job)
-            if isinstance(fetched, str):
+            if isinstance(fetched, EntryOutcome):
                 return fetched
             body, content_type, url = fetched.body, fetched.content_type, fetched.final_url
         try:
@@ -458,6 +482,7 @@ class Pipeline:
                 language,
                 self._shared_classifier,
                 self._near,
+                source,
             )
         except WorkerCrashed as exc:
             return self._failed(source, job, "extract_error", f"worker died: {exc}", True)
@@ -474,40 +499,48 @@ class Pipeline:
                 # Nothing is lost: the item keeps its file name, and the next start
                 # writes every file that a stored item names but the folder lacks.
                 log.error("corpus_write_failed", extra={"file": filing[2], "error": str(exc)})
-                return f"failed:corpus: cannot write {filing[2]}: {exc} (written at next start)"
+                detail = f"cannot write {filing[2]}: {exc} (written at next start)"
+                return EntryOutcome.failed(EntryFailure(job.link, "corpus", detail, False))
         return outcome
 
-    async def _fetch_page(self, source: str, job: _Job) -> Response | str:
+    async def _fetch_page(self, source: str, job: _Job) -> Response | EntryOutcome:
         """The article's page, or the outcome of its failure (robots.txt included)."""
         refusal = await self._robots.refusal(self._fetcher, job.link) if self._robots else None
         if refusal is not None:
-            return self._failed(source, job, "robots", refusal.reason, transient=refusal.retry)
+            return self._failed(source, job, refusal.kind, refusal.reason, refusal.retry)
         try:
             page = await self._fetcher.get(job.link, accept=_PAGE_ACCEPT)
             assert isinstance(page, Response)  # no validators were sent
             _check_page_type(page)
         except FetchError as exc:
-            return self._failed(source, job, exc.kind, str(exc), exc.transient)
+            return self._failed(source, job, exc.kind, exc.detail or str(exc), exc.transient)
         return page
 
-    def _failed(self, source: str, job: _Job, kind: str, detail: str, transient: bool) -> str:
+    def _failed(
+        self, source: str, job: _Job, kind: str, detail: str, transient: bool
+    ) -> EntryOutcome:
         now = self._clock()
         gave_up = self._store.mark_entry_failed(
             job.entry_id, kind, detail, transient=transient, now=now
         )
-        log.warning(
+        # One line per entry only with -v: the pass says them grouped (_log_failures).
+        log.debug(
             "entry_failed",
             extra={"source": source, "url": job.link, "kind": kind, "error": detail},
         )
-        return f"failed:{kind}: {detail}" + ("" if gave_up else " (will retry)")
+        return EntryOutcome.failed(EntryFailure(job.link, kind, detail, not gave_up, job.entry_id))
 
     def _settle(
         self, source: str, language: str | None, job: _Job, link: str, analysed: Analysed
-    ) -> tuple[str, tuple[int, NewItem, str] | None]:
+    ) -> tuple[EntryOutcome, tuple[int, NewItem, str] | None]:
         """Dedup, store and file one analysed article. No awaits inside: the check and
         the insert cannot interleave with another entry's."""
         now = self._clock()
         article, verdict = analysed.article, analysed.verdict
+        if job.not_before and article.published and article.published < job.not_before:
+            # The feed gave no date; the page's says this is the archive.
+            self._store.mark_entry_done(job.entry_id, outcome="too_old", now=now)
+            return EntryOutcome("too_old"), None
         final = canonical_url(article.url)
         declared = trusted_canonical(article.declared_canonical, article.url)
         aliases = [u for u in dict.fromkeys([declared, final, link]) if u]
@@ -523,12 +556,12 @@ class Pipeline:
             original = self._store.find_original([url_hash(u) for u in urls], fingerprint)
         if original is not None:
             self._store.record_duplicate(job.entry_id, original, aliases, article.url, now)
-            return "duplicate", None
+            return EntryOutcome("duplicate"), None
         item = NewItem(
             key=file_key(aliases[0]),
             url=aliases[0],
             aliases=tuple(aliases),
-            title=article.title or job.title,
+            title=article.title,
             text=article.text,
             text_hash=fingerprint.text_hash,
             paragraph_hashes=fingerprint.paragraphs,
@@ -554,9 +587,9 @@ class Pipeline:
             file_number=self._next_number() if filed else None,
         )
         if stored is None:  # another writer stored this article a moment ago
-            return "duplicate", None
+            return EntryOutcome("duplicate"), None
         item_id, name = stored
-        outcome = ("filed" if filed else "recorded") + (":relevant" if verdict.relevant else "")
+        outcome = EntryOutcome("filed" if filed else "recorded", relevant=verdict.relevant)
         return outcome, (item_id, item, name) if name is not None else None
 
     def _known_item(self, canonical: str) -> int | None:
@@ -667,12 +700,19 @@ def _job_from_pending(pending: PendingEntry) -> _Job:
     )
 
 
-def _count(report: SourceReport, job: _Job, outcome: str) -> None:
-    if outcome == "duplicate":
-        report.duplicates += 1
-    elif outcome.startswith("failed:"):
-        report.errors += 1
-        report.failures.append(f"{job.link}: {outcome.removeprefix('failed:')}")
-    else:
-        report.filed += outcome.startswith("filed")
-        report.relevant += outcome.endswith(":relevant")
+def _log_failures(source: str, report: SourceReport) -> None:
+    """The pass's entry failures, one warning per kind and host with a count and an
+    example: an archive refused page by page is one line, not hundreds."""
+    for group in report.failure_groups():
+        log.warning(
+            "entries_failed",
+            extra={
+                "source": source,
+                "kind": group.kind,
+                "host": group.host,
+                "count": group.count,
+                "example": group.example.link,
+                "error": group.example.detail,
+                "will_retry": group.example.will_retry,
+            },
+        )

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from watcher.errors import FetchError
+from watcher.errors import FetchError, FetchErrorKind
 from watcher.http import Fetcher, Response
 
 __all__ = ["PRODUCT_TOKEN", "Refusal", "RobotsCache"]
@@ -41,6 +41,7 @@ class Refusal:
 
     reason: str
     retry: bool  # the rules could not be read: the entry waits, it is not given up
+    kind: FetchErrorKind = "robots"  # when unreadable, why: dns, timeout, http_5xx...
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ class _Rules:
     parser: RobotFileParser | None  # None: the rules could not be read
     expires: float  # time.monotonic() after which they are read again
     problem: str = ""  # why they could not be read
+    kind: FetchErrorKind = "robots"
 
 
 class RobotsCache:
@@ -67,7 +69,7 @@ class RobotsCache:
                 rules = await self._read(fetcher, origin)
                 self._rules[origin] = rules
         if rules.parser is None:
-            return Refusal(f"robots.txt unreadable: {rules.problem}", retry=True)
+            return Refusal(f"robots.txt unreadable: {rules.problem}", True, rules.kind)
         if not rules.parser.can_fetch(PRODUCT_TOKEN, url):
             return Refusal("disallowed by robots.txt", retry=False)
         return None
@@ -81,7 +83,7 @@ class RobotsCache:
                 parser.parse([])  # no rules: everything allowed
                 return _Rules(parser, time.monotonic() + _TTL)
             log.info("robots_unreachable", extra={"host": origin, "error": str(error)})
-            return _Rules(None, time.monotonic() + _UNREACHABLE_TTL, str(error))
+            return _Rules(None, time.monotonic() + _UNREACHABLE_TTL, str(error), error.kind)
         assert isinstance(response, Response)  # no validators were sent
         parser.parse(response.body.decode("utf-8", errors="replace").splitlines())
         return _Rules(parser, time.monotonic() + _TTL)

@@ -9,7 +9,7 @@ tables, read only: the status works without the ``scale`` extra installed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,8 +49,9 @@ class Status:
     due: int
     oldest_due: str | None  # the source waiting longest for its poll
     oldest_due_since: datetime | None  # None with a source due: never polled
-    entries_waiting: int
+    entries_waiting: int  # due for a try now
     queue: QueueStatus | None  # None: no task queue in this database
+    waiting_by_source: dict[str, int] = field(default_factory=dict)  # due or not, by name
 
     @property
     def overdue_seconds(self) -> float:
@@ -77,6 +78,7 @@ class Status:
             "oldest_due_since": _iso(self.oldest_due_since),
             "overdue_seconds": round(self.overdue_seconds, 1),
             "entries_waiting": self.entries_waiting,
+            "entries_waiting_by_source": self.waiting_by_source,
             "queue": queue,
         }
 
@@ -89,6 +91,8 @@ def read_status(
     has one."""
     states = [state for state in store.source_states() if state.feed_url in sources]
     waiting = store.count_waiting(now)
+    per_source = store.waiting_by_source()
+    by_name = {state.name: per_source[state.id].count for state in states if state.id in per_source}
     with store.engine.connect() as connection:
         queue = None
         if inspect(connection).has_table("procrastinate_jobs"):
@@ -106,6 +110,7 @@ def read_status(
         oldest_due_since=oldest[0] if oldest is not None else None,
         entries_waiting=waiting,
         queue=queue,
+        waiting_by_source=by_name,
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from watcher.classify import split_sentences
 from watcher.config import Config
 from watcher.schedule import health
-from watcher.store import Candidate, Copy, SourceState, Store
+from watcher.store import Candidate, Copy, SourceState, Store, Waiting
 
 __all__ = [
     "OTHER",
@@ -168,7 +168,9 @@ def build_digest(
         timezone=settings.timezone,
         sections=group(chosen, config.lexicon().names, settings.max_per_tie, now, article),
         near_misses=tuple(_near_miss(article(c), c) for c in near),
-        sources=source_notes(states, config.schedule.stale_after_polls, now),
+        sources=source_notes(
+            states, config.schedule.stale_after_polls, now, store.waiting_by_source()
+        ),
         corpus=corpus_size(config.storage.corpus_dir),
     )
 
@@ -274,27 +276,41 @@ def _near_miss(article: Article, c: Candidate) -> NearMiss:
 
 
 def source_notes(
-    states: Iterable[SourceState], stale_after: int, now: datetime
+    states: Iterable[SourceState],
+    stale_after: int,
+    now: datetime,
+    waiting: Mapping[int, Waiting] | None = None,
 ) -> tuple[SourceNote, ...]:
-    """Sources that need the reader's attention: failing for more than a day, or stale."""
+    """Sources that need the reader's attention: failing for more than a day, stale, or
+    with articles that failed and wait for another try (the articles the digest
+    cannot list yet)."""
     notes = []
     for state in states:
         failing = state.consecutive_failures and (
             state.failing_since is not None and now - state.failing_since >= _FAILING_FOR
         )
         stale = not state.consecutive_failures and state.polls_without_new >= stale_after
-        if not (failing or stale):
-            continue
-        status = health(
-            polled=True,
-            failures=state.consecutive_failures,
-            error_kind=state.last_error_kind,
-            polls_without_new=state.polls_without_new,
-            stale_after=stale_after,
-        )
-        if failing and state.failing_since is not None:
-            status += f", since {state.failing_since:%Y-%m-%d}"
-        notes.append(SourceNote(state.name, status))
+        stuck = (waiting or {}).get(state.id)
+        if stuck is not None and not stuck.tried:
+            stuck = None  # only recorded, not tried yet: nothing has gone wrong
+        said = []
+        if failing or stale:
+            status = health(
+                polled=True,
+                failures=state.consecutive_failures,
+                error_kind=state.last_error_kind,
+                polls_without_new=state.polls_without_new,
+                stale_after=stale_after,
+            )
+            if failing and state.failing_since is not None:
+                status += f", since {state.failing_since:%Y-%m-%d}"
+            said.append(status)
+        if stuck is not None:
+            kinds = f" ({', '.join(stuck.kinds)})" if stuck.kinds else ""
+            noun = "article" if stuck.tried == 1 else "articles"
+            said.append(f"{stuck.tried} {noun} waiting for another try{kinds}")
+        if said:
+            notes.append(SourceNote(state.name, "; ".join(said)))
     return tuple(notes)
 
 

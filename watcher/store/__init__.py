@@ -27,6 +27,7 @@ from watcher.store._rows import (
     PendingEntry,
     PollRecord,
     SourceState,
+    Waiting,
     retry_delay,
 )
 from watcher.store._search import SearchMixin
@@ -46,6 +47,7 @@ __all__ = [
     "PollRecord",
     "SourceState",
     "Store",
+    "Waiting",
     "retry_delay",
 ]
 

@@ -86,8 +86,10 @@ class DigestsMixin(StoreBase):
         self, *, label: str | None = None, since: datetime | None = None, limit: int = 100
     ) -> list[Candidate]:
         """The newest relevant articles (by your mark, else the classifier's verdict),
-        for the Atom feed: newest stored first."""
+        for the Atom feed: newest published first (found, when the date is unknown), as
+        a reader lists them; an old article found today does not head the feed."""
         columns = [ITEMS_TABLE.c[name] for name in _CANDIDATE_COLUMNS]
+        dated = func.coalesce(col(Item.published), col(Item.fetched))
         query = (
             sqlalchemy.select(*columns, func.substr(ITEMS_TABLE.c.text, 1, _EXCERPT_CHARS))
             .where(col(Item.is_seed).is_(False))
@@ -97,11 +99,11 @@ class DigestsMixin(StoreBase):
                     (col(Item.relevant).is_(True)) & (col(Item.user_mark).is_(None)),
                 )
             )
-            .order_by(col(Item.fetched).desc(), col(Item.id).desc())
+            .order_by(dated.desc(), col(Item.id).desc())
             .limit(limit)
         )
         if since is not None:
-            query = query.where(col(Item.fetched) >= since)
+            query = query.where(dated >= since)
         if label is not None:
             query = query.where(sqlalchemy.cast(Item.labels, sqlalchemy.Text).like(f'%"{label}"%'))
         with self.engine.connect() as connection:

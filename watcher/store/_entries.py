@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import TextClause, and_, bindparam, func, or_
+from sqlalchemy import TextClause, and_, bindparam, case, func, or_, update
 from sqlalchemy import select as sa_select  # sqlmodel's types stop at four columns
 from sqlmodel import SQLModel, col, select
 
@@ -16,6 +16,8 @@ from watcher.store._rows import (
     EntryIndex,
     NewEntry,
     PendingEntry,
+    Waiting,
+    _utc,
     done_values,
     entry_row,
     entry_status_of,
@@ -124,6 +126,35 @@ class EntriesMixin(StoreBase):
             query = sa_select(func.count()).select_from(Entry).where(_WAITS)
             return int(connection.execute(query, {"now": now}).scalar_one())
 
+    def waiting_by_source(self) -> dict[int, Waiting]:
+        """Per source id, its entries waiting for a first or next try, due or not: what
+        ``watcher sources list``, ``watcher status`` and the digest show, so that an
+        entry stuck behind a failing host is seen where its source is."""
+        query = (
+            sa_select(
+                _ENTRIES.source_id, _ENTRIES.error_kind, func.count(), func.min(_ENTRIES.next_try)
+            )
+            .where(col(Entry.state).in_(("pending", "failed")))
+            .where(col(Entry.permanent).is_(False))
+            .group_by(_ENTRIES.source_id, _ENTRIES.error_kind)
+        )
+        counts: dict[int, list[tuple[str | None, int, datetime | None]]] = {}
+        with self.engine.connect() as connection:
+            for source_id, kind, count, soonest in connection.execute(query):
+                counts.setdefault(source_id, []).append((kind, int(count), _utc(soonest)))
+        waiting = {}
+        for source_id, groups in counts.items():
+            tried = [(kind, count) for kind, count, _next in groups if kind]
+            kinds = tuple(kind for kind, _count in sorted(tried, key=lambda pair: -pair[1]))
+            retries = [soonest for kind, _count, soonest in groups if kind and soonest]
+            waiting[source_id] = Waiting(
+                count=sum(count for _kind, count, _next in groups),
+                tried=sum(count for _kind, count in tried),
+                kinds=kinds,
+                next_try=min(retries) if retries and len(retries) == len(tried) else None,
+            )
+        return waiting
+
     def unqueued_entries(self, now: datetime, unqueued: TextClause, limit: int) -> list[int]:
         """Ids of entries waiting for a try for which ``unqueued`` (SQL over ``entries``:
         a task queue's "no job for it yet") holds, oldest first."""
@@ -152,6 +183,22 @@ class EntriesMixin(StoreBase):
             session.add(row)
             session.commit()
             return row.permanent
+
+    def forgive_entries(self, entry_ids: Sequence[int]) -> None:
+        """Take back the try these entries' last failure counted (the machine was
+        offline): an outage of the machine never brings an article nearer to being
+        given up."""
+        if not entry_ids:
+            return
+        attempts = Entry.attempts
+        statement = (
+            update(Entry)
+            .where(col(Entry.id).in_(list(entry_ids)))
+            .where(col(Entry.state) == "failed")
+            .values(attempts=case((col(attempts) > 0, attempts - 1), else_=0), permanent=False)
+        )
+        with self.engine.begin() as connection:
+            connection.execute(statement)
 
     def mark_entry_done(
         self,

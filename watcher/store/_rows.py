@@ -65,6 +65,20 @@ class EntryStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class Waiting:
+    """One source's entries waiting for a first or next try."""
+
+    count: int
+    tried: int  # of them, tried and failed at least once
+    kinds: tuple[str, ...]  # the failures' kinds, most frequent first
+    next_try: datetime | None  # the soonest retry planned (None: due now)
+
+    def __str__(self) -> str:
+        kinds = f" ({', '.join(self.kinds)})" if self.kinds else ""
+        return f"{self.count} waiting for a try{kinds}"
+
+
+@dataclass(frozen=True, slots=True)
 class ItemSummary:
     id: int
     url: str | None

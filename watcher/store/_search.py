@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from watcher.search import Hit, SearchQuery, fts5_match, tsquery
+from watcher.search import MIDDLE_DOTS, Hit, SearchQuery, fts5_match, tsquery
 from watcher.store._base import StoreBase
 from watcher.store._rows import _utc
 
@@ -33,7 +33,8 @@ _SQLITE = (
 )
 # Ranked first, then headlines for the page of results only: ts_headline reads the text.
 _POSTGRESQL = (
-    f"SELECT {_COLUMNS}, ts_headline('simple', left(items.text, 20000), q.query,"
+    f"SELECT {_COLUMNS}, ts_headline('simple',"
+    f" translate(left(items.text, 20000), '{MIDDLE_DOTS}', ''), q.query,"
     " 'StartSel=«, StopSel=», MaxWords=30, MinWords=12, MaxFragments=1, FragmentDelimiter=…')"
     " FROM (SELECT items.id, ts_rank(items.search, query) AS rank, query"
     "       FROM items, to_tsquery('simple', :match) AS query"
@@ -46,11 +47,12 @@ _POSTGRESQL = (
 class SearchMixin(StoreBase):
     def search(self, query: SearchQuery) -> list[Hit]:
         """The best matches, best first; none for a query with no words."""
-        if not query.terms:
+        if not query.terms and not query.phrases:
             return []
         postgres = self.engine.dialect.name == "postgresql"
         params: dict[str, Any] = {"limit": query.limit}
-        params["match"] = tsquery(query.terms) if postgres else fts5_match(query.terms)
+        match = tsquery if postgres else fts5_match
+        params["match"] = match(query.terms, query.phrases)
         filters = ""
         for name, value in (
             ("label", query.label),

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Update, bindparam, func, or_, update
+from sqlalchemy import BindParameter, Update, bindparam, case, func, or_, update
 from sqlmodel import SQLModel, col, select
 
 from watcher.config import SourceConfig
@@ -82,6 +82,25 @@ class SourcesMixin(StoreBase):
             params.update(zip(("etag", "last_modified", "body_hash"), poll.validators, strict=True))
         with self.engine.begin() as connection:
             connection.execute(_poll_statement(*shape), params)
+
+    def forgive_polls(self, source_ids: Sequence[int], next_poll_at: datetime) -> None:
+        """Take back the failure the last poll of these sources counted, and poll them
+        again at ``next_poll_at``: the machine was offline, not they. (The right-hand
+        sides read the row as it was before the update, in SQLite as in PostgreSQL.)"""
+        if not source_ids:
+            return
+        failures = Source.consecutive_failures
+        statement = (
+            update(Source)
+            .where(col(Source.id).in_(list(source_ids)))
+            .values(
+                consecutive_failures=case((col(failures) > 0, failures - 1), else_=0),
+                failing_since=case((col(failures) <= 1, None), else_=Source.failing_since),
+                next_poll_at=next_poll_at,
+            )
+        )
+        with self.engine.begin() as connection:
+            connection.execute(statement)
 
     def source_states(self, feed_urls: Sequence[str] | None = None) -> list[SourceState]:
         """Every source's state (or these sources'), by name."""
