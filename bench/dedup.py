@@ -10,7 +10,15 @@
    its own feed, at a path standing for its original URL (two captures of one URL share
    it); one ``watcher fetch`` pass on a fresh database; "duplicate" when the two entries
    end as one stored item.
-4. Scale: the cost of one lookup with 1k, 10k and 100k items indexed (filler items'
+4. Partial copies and their look-alikes (tests/partial.py builds them from the
+   development articles: excerpts of 40-70 %, teasers of one or two paragraphs, with
+   and without a "continue reading" line or the title; roundups of three openings, a
+   statement quoted in an analysis, part 2 repeating part 1, releases sharing a
+   disclaimer, a wire story with a third of its own reporting), in both orders of
+   arrival: on the texts directly, then through two real ``watcher fetch`` passes in
+   archive mode (the first text's source, then the second's); "duplicate" when both
+   entries end on one item (an excerpt stored first points to its article).
+5. Scale: the cost of one lookup with 1k, 10k and 100k items indexed (filler items'
    index keys are random, as unrelated texts' are; probes are real texts, half of them
    near-copies of indexed ones), and the index's size per item.
 
@@ -23,9 +31,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
+import html
 import json
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -43,6 +53,9 @@ from watcher.extract import Article, extract_page
 from watcher.models import Band, Item
 from watcher.store import NewItem, Store
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the builders in tests/
+from tests.partial import Doc, articles_for_pairs, partial_pairs
+
 _NOW = datetime(2026, 1, 1, tzinfo=UTC)
 Results = dict[str, list[tuple[bool, bool]]]  # kind -> (truth, said)
 
@@ -54,6 +67,8 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--skip-pipeline", action="store_true")
+    parser.add_argument("--partial-articles", type=int, default=40)
+    parser.add_argument("--partial-pipeline", type=int, default=8, help="articles fetched")
     args = parser.parse_args()
     folder = args.shared / "eval" / "dedup"
     pairs = [json.loads(line) for line in (folder / "dev_pairs.jsonl").read_text().splitlines()]
@@ -79,6 +94,24 @@ def main() -> None:
             piped[kind].append((duplicate == "true", said))
         _report("page pairs, watcher fetch", piped)
 
+    docs = articles_for_pairs(args.shared, args.partial_articles)
+    built = partial_pairs(docs)
+    direct: Results = defaultdict(list)
+    for pair in built:
+        for first, second in ((pair.full, pair.part), (pair.part, pair.full)):
+            direct[pair.kind].append((pair.duplicate, _partial_copies(first, second)))
+    _report("partial pairs, texts directly (both orders)", direct)
+    if not args.skip_pipeline:
+        fetched: Results = defaultdict(list)
+        few = {id(doc) for doc in docs[: args.partial_pipeline]}
+        for pair in built:
+            if id(pair.full) not in few and id(pair.part) not in few:
+                continue
+            for first, second in ((pair.full, pair.part), (pair.part, pair.full)):
+                said = _partial_through_pipeline(first, second)
+                fetched[pair.kind].append((pair.duplicate, said))
+        _report("partial pairs, watcher fetch (both orders)", fetched)
+
     for size in (int(s) for s in args.sizes.split(",")):
         _scale(size, list(dict.fromkeys(p["a"] for p in pairs)))
 
@@ -94,13 +127,64 @@ def _copies(a: str, b: str, url_a: str | None, url_b: str | None) -> bool:
         store.close()
 
 
-def _item(store: Store, url: str, body: str) -> NewItem:
+def _partial_copies(first: Doc, second: Doc) -> bool:
+    store = Store(open_engine("sqlite://"))
+    try:
+        store.add_item(_item(store, "https://pair.example/a", first.text, first.title))
+        fingerprint = store.dedup.fingerprint(second.text)
+        passage = store.dedup.passage(second.text, second.title)
+        return store.find_match([], fingerprint, passage) is not None
+    finally:
+        store.close()
+
+
+def _partial_through_pipeline(first: Doc, second: Doc) -> bool:
+    def page(doc: Doc) -> bytes:
+        body = "".join(f"<p>{html.escape(line)}</p>" for line in doc.text.splitlines())
+        title = html.escape(doc.title)
+        return (
+            f"<!doctype html><html><head><meta charset=utf-8><title>{title}</title></head>"
+            f"<body><article><h1>{title}</h1>{body}</article></body></html>"
+        ).encode()
+
+    def build(base: str) -> dict[str, bytes]:
+        return {
+            "/p/first.html": page(first),
+            "/p/second.html": page(second),
+            "/a.xml": rss([("first", base + "/p/first.html")]),
+            "/b.xml": rss([("second", base + "/p/second.html")]),
+        }
+
+    with serve(build) as base, tempfile.TemporaryDirectory() as root:
+        config_path = Path(root) / "watcher.toml"
+        config_path.write_text(
+            f'[storage]\ndatabase_url = "sqlite:///{root}/w.db"\ncorpus_dir = "{root}/corpus"\n'
+            "file_all = true\n[http]\nallowed_networks = ['127.0.0.0/8']\nper_host_delay = 0\n"
+            f'[[sources]]\nname = "A"\nurl = "{base}/a.xml"\nmax_age_days = 0\n'
+            f'[[sources]]\nname = "B"\nurl = "{base}/b.xml"\nmax_age_days = 0\n',
+            encoding="utf-8",
+        )
+        config = load_config(config_path, environ={})
+        for source in config.sources:  # the first text arrives a pass before the second
+            asyncio.run(fetch_pass(config, [source], workers=0))
+        engine = open_engine(f"sqlite:///{root}/w.db")
+        try:
+            with engine.connect() as connection:
+                items = connection.execute(
+                    text("SELECT item_id FROM entries WHERE state = 'done' ORDER BY id")
+                ).all()
+        finally:
+            engine.dispose()
+    return len(items) == 2 and items[0] == items[1]
+
+
+def _item(store: Store, url: str, body: str, title: str | None = None) -> NewItem:
     fingerprint = store.dedup.fingerprint(body)
     return NewItem(
         key=file_key(url),
         url=url,
         aliases=(url,),
-        title=None,
+        title=title,
         text=body,
         text_hash=fingerprint.text_hash,
         paragraph_hashes=fingerprint.paragraphs,
@@ -185,8 +269,9 @@ def _scale(size: int, texts: list[str]) -> None:
             for probe in probes:
                 # Fingerprinted in a worker process in a pass, beside extraction.
                 fingerprint = store.dedup.fingerprint(probe)
+                passage = store.dedup.passage(probe, None)
                 start = time.perf_counter()
-                found = store.find_original([], fingerprint)
+                found = store.find_original([], fingerprint, passage)
                 elapsed = time.perf_counter() - start
                 if (found is not None) == (kind == "copy"):  # a new text may copy an old one
                     timings[kind].append(elapsed)

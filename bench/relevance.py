@@ -53,12 +53,20 @@ def main() -> None:
     chars = sum(len(articles[label["id"]]["text"]) for label in labels)
 
     judged = [label for label in labels if label["verdict"] != "borderline"]
+    unseen = {str(a["id"]) for a in articles.values() if a.get("added")}
     print(
         f"threshold {args.threshold}: {len(judged)} articles judged, "
-        f"{len(labels) - len(judged)} borderline (in-sample: the model was fitted on them; "
-        "scripts/train_relevance.py prints cross-validated figures)"
+        f"{len(labels) - len(judged)} borderline; the model was fitted on the first round's "
+        f"{sum(lab['id'] not in unseen for lab in judged)} (in-sample), not on the second "
+        f"round's {sum(lab['id'] in unseen for lab in judged)} (scripts/train_relevance.py "
+        "prints cross-validated figures)"
     )
-    print(_figures("relevant", _counts(judged, verdicts, lambda lab: lab["verdict"] == "relevant")))
+    is_relevant = lambda lab: lab["verdict"] == "relevant"  # noqa: E731
+    print(_figures("relevant", _counts(judged, verdicts, is_relevant)))
+    fitted = [lab for lab in judged if lab["id"] not in unseen]
+    print(_figures("  first round (fitted)", _counts(fitted, verdicts, is_relevant)))
+    later = [lab for lab in judged if lab["id"] in unseen]
+    print(_figures("  second round (unseen)", _counts(later, verdicts, is_relevant)))
     for tie in TIES:
         counts = _tie_counts(judged, verdicts, tie)
         print(_figures(f"  {tie}", counts))

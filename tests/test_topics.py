@@ -109,7 +109,7 @@ def test_a_topic_without_anchors_is_never_skipped() -> None:
         ('[[topics]]\nname = "x"\nparties = ["north", "mars"]\n', "unknown party 'mars'"),
         ("[[parties]]\nname = \"p\"\nterms = ['(unclosed']\n", "bad pattern"),
         ("[[parties]]\nname = \"p\"\nterms = ['UPPER']\n", "must be lower case"),
-        ('[[topics]]\nname = "x"\nparties = ["north"]\n', "topics.0.parties"),
+        ('[[topics]]\nname = "x"\nparties = ["north"]\n', "[[topics]] 'x' (the 1st).parties"),
         ('[[topics]]\nname = "x"\nparties = ["north", "south"]\ncolour = 1\n', "unknown key"),
         (
             "[[parties]]\nname = \"p\"\nterms = ['p']\nvoice = ['\\bwe\\b']\n",

@@ -13,7 +13,7 @@ from watcher.classify import Classifier, Verdict
 from watcher.extract import Article, ExtractFailed, extract_page
 from watcher.feeds import ParsedFeed, parse_feed
 from watcher.listing import parse_listing
-from watcher.neardup import Fingerprint, NearDupRule
+from watcher.neardup import Fingerprint, NearDupRule, Passage
 from watcher.sitemaps import Sitemap, parse_sitemap
 from watcher.workers import Shared
 
@@ -33,6 +33,7 @@ class Analysed:
     article: Article
     fingerprint: Fingerprint
     verdict: Verdict
+    passage: Passage  # for the partial-copy rule: its shingles in order, title, ending
 
 
 def analyse(
@@ -52,7 +53,8 @@ def analyse(
     if isinstance(article, ExtractFailed):
         return article
     verdict = classifier.get().classify(article.title, article.text, article.language or language)
-    return Analysed(article, near.fingerprint(article.text), verdict)
+    passage = near.passage(article.text, article.title)
+    return Analysed(article, near.fingerprint(article.text), verdict, passage)
 
 
 def parse_feed_in_worker(body: bytes, url: str, content_type: str | None) -> ParsedFeed:

@@ -92,6 +92,8 @@ class Item(SQLModel, table=True):
     file_number: int | None = Field(default=None, unique=True)
     filed_at: datetime | None = None
     file_missing: bool = False
+    # an excerpt stored before its full article: the article's id (migration 0010)
+    copy_of: int | None = Field(default=None, index=True)
 
 
 class Entry(SQLModel, table=True):

@@ -36,11 +36,39 @@ import numpy.typing as npt
 
 from watcher.dedup import paragraph_hashes, text_hash
 
-__all__ = ["Fingerprint", "NearDupRule", "Overlap", "Shingles"]
+__all__ = [
+    "Fingerprint",
+    "NearDupRule",
+    "Overlap",
+    "Passage",
+    "Shingles",
+    "is_teaser",
+    "own_content",
+    "similar_titles",
+]
 
 Shingles = npt.NDArray[np.uint64]  # a text's distinct shingle hashes, sorted
 _WORD = re.compile(r"[^\W_]+")  # the words of watcher.dedup.normalize_text
 _ROLL = np.uint64(0x9E3779B97F4A7C15)  # odd: shingle hash = polynomial in its word hashes
+_OPENING_SHINGLES = 40  # a partial copy's shared run starts within this many shingles...
+_OPENING_SHARE = 0.1  # ...or this share of the longer text (a lede, a dateline skipped)
+_OPENING_WORDS = 15  # the words of a text's opening key
+_WINDOW_SLACK = 1.25  # the run may be this much longer than the shorter (edits, captions)
+# A run of the shorter's own shingles this long is a paragraph of its own: 25, or a tenth
+# of a short text (a two-paragraph release), but never under 8 (an edited sentence).
+_OWN_PARAGRAPH_SHINGLES = 25
+_OWN_MIN_SHINGLES = 8
+_TITLE_OVERLAP = 0.5  # titles sharing this share of their words tell one article
+# The line with which an excerpt or a teaser hands over to the full text.
+_CONTINUE = re.compile(
+    r"^\W*(continue[sd]? reading|keep reading|read (the )?(full|whole|rest|complete|more)"
+    r"|read more\b|the (full|complete) (article|analysis|story|text|report)"
+    r"|(this|the) (article|analysis|piece) (first|originally) (appeared|was published)"
+    r"|(originally|first) (published|appeared)|weiterlesen|читать (далее|полностью)"
+    r"|기사 (전문|원문)|원문 보기|전문 보기|계속 읽기)",
+    re.IGNORECASE,
+)
+_CUT = ("…", "...", "[…]", "(…)")
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # arrays have no single truth value
@@ -68,6 +96,20 @@ class Overlap:
     coverage: float  # share of the longer text's shingles found in the shorter
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Passage:
+    """A text as the partial-copy rule reads it: its shingles in order (where the shared
+    run lies), its title, and how it ends (a "continue reading" line, a cut)."""
+
+    sequence: Shingles  # shingle hashes in text order, repeats kept
+    title: str | None
+    teaser: bool  # it says the rest is elsewhere, or stops mid-sentence
+
+    @property
+    def shingles(self) -> Shingles:
+        return np.unique(self.sequence)
+
+
 @dataclass(frozen=True, slots=True)
 class NearDupRule:
     shingle_words: int = 5
@@ -75,33 +117,28 @@ class NearDupRule:
     rows: int = 3
     min_containment: float = 0.8
     min_coverage: float = 0.7
+    # A partial copy (an excerpt, a teaser): this share of its shingles in the longer...
+    min_partial_containment: float = 0.9
 
     @property
     def index_version(self) -> str:
         """What the stored keys depend on; stored with them so a change re-keys."""
-        return f"minhash2:k{self.shingle_words}:b{self.bands}:r{self.rows}"
+        return f"minhash3:k{self.shingle_words}:b{self.bands}:r{self.rows}"
 
     def shingles(self, text: str) -> Shingles:
-        words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-        if not words:
-            return np.empty(0, dtype=np.uint64)
-        ids = np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
-        k = min(self.shingle_words, len(words))
-        n = len(words) - k + 1
-        rolled = np.zeros(n, dtype=np.uint64)
-        for offset in range(k):
-            rolled = rolled * _ROLL + ids[offset : offset + n]  # wraps modulo 2**64
-        return np.unique(_mix(rolled))
+        return np.unique(self.sequence(text))
 
     def fingerprint(self, text: str) -> Fingerprint:
-        shingles = self.shingles(text)
+        own = own_content(text)
+        shingles = self.shingles(own)
+        keys = [*paragraph_hashes(own), *_opening_key(own)]
         return Fingerprint(
-            text_hash(text), tuple(paragraph_hashes(text)), shingles, self._keys(shingles)
+            text_hash(text), tuple(dict.fromkeys(keys)), shingles, self._keys(shingles)
         )
 
     def band_keys(self, text: str) -> tuple[int, ...]:
         """The text's LSH keys: signed 64-bit integers, as both databases store them."""
-        return self._keys(self.shingles(text))
+        return self._keys(self.shingles(own_content(text)))
 
     def _keys(self, shingles: Shingles) -> tuple[int, ...]:
         if not shingles.size:
@@ -126,8 +163,117 @@ class NearDupRule:
         return Overlap(shared / shorter, shared / longer)
 
     def same_article(self, a: str | Shingles, b: str | Shingles) -> bool:
+        """A whole copy: the shorter is (nearly) in the longer and covers most of it, and
+        (given texts) has no paragraph of its own (see ``whole_copy``)."""
+        if isinstance(a, str) and isinstance(b, str):
+            return self.whole_copy(self.passage(a, None), self.passage(b, None))
         found = self.overlap(a, b)
         return found.containment >= self.min_containment and found.coverage >= self.min_coverage
+
+    def whole_copy(self, a: Passage, b: Passage) -> bool:
+        """``same_article`` on passages: the overlap rule, and no run of the shorter's own
+        words as long as a paragraph. Edits and a republisher's lines leave short runs;
+        two releases that share a long disclaimer each keep a paragraph of their own."""
+        first, second = a.shingles, b.shingles
+        found = self.overlap(first, second)
+        if found.containment < self.min_containment or found.coverage < self.min_coverage:
+            return False
+        shorter, longer = (a, second) if first.size <= second.size else (b, first)
+        own = _longest_run(~np.isin(shorter.sequence, longer))
+        paragraph = min(
+            _OWN_PARAGRAPH_SHINGLES, max(_OWN_MIN_SHINGLES, 0.1 * shorter.sequence.size)
+        )
+        return own < paragraph
+
+    def passage(self, text: str, title: str | None) -> Passage:
+        return Passage(self.sequence(own_content(text)), title, is_teaser(text))
+
+    def sequence(self, text: str) -> Shingles:
+        """The text's shingle hashes in order (``shingles`` is their sorted set)."""
+        words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+        if not words:
+            return np.empty(0, dtype=np.uint64)
+        ids = np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
+        k = min(self.shingle_words, len(words))
+        n = len(words) - k + 1
+        rolled = np.zeros(n, dtype=np.uint64)
+        for offset in range(k):
+            rolled = rolled * _ROLL + ids[offset : offset + n]  # wraps modulo 2**64
+        return _mix(rolled)
+
+    def partial_of(self, shorter: Passage, longer: Passage) -> bool:
+        """Whether ``shorter`` is an excerpt or a teaser of ``longer``: nearly all of its
+        own content is one run of the longer that starts at or near its opening, and it
+        presents itself as part of something (a title like the longer's, a "continue
+        reading" line, a cut mid-sentence).
+
+        Where the shared text lies is what tells a partial copy from other pieces that
+        share text: a roundup quotes several openings (little of it is any one
+        article's), an analysis quotes a statement in its middle, a part 2 repeats part
+        1's background and goes on with its own, releases share a closing disclaimer."""
+        mine, theirs = shorter.shingles, longer.sequence
+        if not mine.size or theirs.size <= mine.size:
+            return False
+        found = np.flatnonzero(np.isin(theirs, mine))
+        if not found.size:
+            return False
+        first = int(found[0])
+        if first > max(_OPENING_SHINGLES, _OPENING_SHARE * theirs.size):
+            return False  # quoted further down: a statement inside an analysis
+        # One run: nearly all of the shorter within a window of its own length from there
+        # (a phrase it shares with later paragraphs does not stretch the run).
+        window = theirs[first : first + int(mine.size * _WINDOW_SLACK) + _OPENING_SHINGLES]
+        shared = len(np.intersect1d(mine, np.unique(window), assume_unique=True))
+        if shared / mine.size < self.min_partial_containment:
+            return False
+        return shorter.teaser or similar_titles(shorter.title, longer.title)
+
+
+def _opening_key(text: str) -> list[str]:
+    """A key for the text's first words, kept among its paragraph keys: a teaser cut
+    mid-paragraph shares no whole paragraph with its article, but it shares the
+    opening. (An opening many texts share, a dateline formula, is furniture there.)"""
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())[:_OPENING_WORDS]
+    if len(words) < _OPENING_WORDS:
+        return []
+    digest = hashlib.sha256(("opening:" + " ".join(words)).encode()).hexdigest()[:16]
+    return [digest]
+
+
+def _longest_run(flags: npt.NDArray[np.bool_]) -> int:
+    """The longest run of True in ``flags``."""
+    if not flags.any():
+        return 0
+    padded = np.concatenate(([False], flags, [False]))
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return int((edges[1::2] - edges[::2]).max())
+
+
+def own_content(text: str) -> str:
+    """The text without the lines that hand over to the full text elsewhere."""
+    return "\n".join(line for line in text.splitlines() if not _CONTINUE.match(line.strip()))
+
+
+def is_teaser(text: str) -> bool:
+    """Whether a text says it is part of something: a "continue reading" line among its
+    last lines, or its content stopping on an ellipsis. (A missing full stop says
+    nothing: many whole articles end on a credit line.)"""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if any(_CONTINUE.match(line) for line in lines[-3:]):
+        return True
+    content = [line for line in lines if not _CONTINUE.match(line)]
+    return bool(content) and content[-1].endswith(_CUT)
+
+
+def similar_titles(a: str | None, b: str | None) -> bool:
+    """Two titles of one article: one contains the other, or they share half their
+    words (a changed kicker, a site suffix, a reworded half)."""
+    if not a or not b:
+        return False
+    first, second = set(_WORD.findall(a.casefold())), set(_WORD.findall(b.casefold()))
+    if not first or not second:
+        return False
+    return len(first & second) / min(len(first), len(second)) >= _TITLE_OVERLAP
 
 
 def _minhash(shingles: Shingles, count: int) -> npt.NDArray[np.uint64]:

@@ -545,7 +545,7 @@ class Pipeline:
         declared = trusted_canonical(article.declared_canonical, article.url)
         aliases = [u for u in dict.fromkeys([declared, final, link]) if u]
         fingerprint = analysed.fingerprint
-        original = None
+        original, excerpt = None, None
         if declared and declared not in (final, link):
             original, declared = self._check_declared(declared, fingerprint)
             aliases = [u for u in dict.fromkeys([declared, final, link]) if u]
@@ -553,7 +553,12 @@ class Pipeline:
             # The link was looked up when the entry was admitted: only a redirect's final
             # URL can be news here.
             urls = [u for u in dict.fromkeys([final, link]) if not (job.link_checked and u == link)]
-            original = self._store.find_original([url_hash(u) for u in urls], fingerprint)
+            hashes = [url_hash(u) for u in urls]
+            match = self._store.find_match(hashes, fingerprint, analysed.passage)
+            if match is not None and match.fuller:
+                excerpt = match.item_id  # stored first; this text is the article
+            elif match is not None:
+                original = match.item_id
         if original is not None:
             self._store.record_duplicate(job.entry_id, original, aliases, article.url, now)
             return EntryOutcome("duplicate"), None
@@ -589,6 +594,9 @@ class Pipeline:
         if stored is None:  # another writer stored this article a moment ago
             return EntryOutcome("duplicate"), None
         item_id, name = stored
+        if excerpt is not None:
+            self._store.supersede(excerpt, item_id)
+            log.info("excerpt_superseded", extra={"excerpt": excerpt, "article": item_id})
         outcome = EntryOutcome("filed" if filed else "recorded", relevant=verdict.relevant)
         return outcome, (item_id, item, name) if name is not None else None
 

@@ -136,7 +136,12 @@ class CorpusMixin(StoreBase):
             ).all():
                 if item_id is not None:
                     copies.setdefault(item_id, {})[canonical_url(final_url or link)] = None
+            files = {item.id: item.file for item in items}
             return [
-                manifest_row(item, [u for u in copies.get(item.id or 0, {}) if u != item.url])
+                manifest_row(
+                    item,
+                    [u for u in copies.get(item.id or 0, {}) if u != item.url],
+                    files.get(item.copy_of) if item.copy_of is not None else None,
+                )
                 for item in items
             ]

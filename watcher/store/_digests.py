@@ -62,6 +62,7 @@ class DigestsMixin(StoreBase):
         query = (
             sqlalchemy.select(*columns, func.substr(ITEMS_TABLE.c.text, 1, _EXCERPT_CHARS))
             .where(col(Item.is_seed).is_(False))
+            .where(col(Item.copy_of).is_(None))  # an excerpt whose article came since
             .where(col(Item.fetched) >= since)
             .where(
                 or_(
@@ -93,6 +94,7 @@ class DigestsMixin(StoreBase):
         query = (
             sqlalchemy.select(*columns, func.substr(ITEMS_TABLE.c.text, 1, _EXCERPT_CHARS))
             .where(col(Item.is_seed).is_(False))
+            .where(col(Item.copy_of).is_(None))
             .where(
                 or_(
                     col(Item.user_mark) == "relevant",

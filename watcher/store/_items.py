@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from watcher.models import Band, Entry, Item, Paragraph, UrlAlias
-from watcher.neardup import Fingerprint, Shingles
+from watcher.neardup import Fingerprint, Passage, Shingles
 from watcher.store._base import StoreBase
 from watcher.store._rows import (
     BOILERPLATE_ITEMS,
@@ -35,28 +36,60 @@ _BY_PARAGRAPHS = select(Paragraph.hash, Paragraph.item_id).where(
     col(Paragraph.hash).in_(bindparam("hashes", expanding=True))
 )
 _TEXTS = (
-    select(Item.id, Item.text)
+    select(Item.id, Item.text, Item.title, Item.copy_of)
     .where(col(Item.id).in_(bindparam("ids", expanding=True)))
     .order_by(col(Item.id))
 )
+_ROOT = select(Item.copy_of).where(col(Item.id) == bindparam("id"))
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A stored item a new text is found to be: ``fuller`` when the stored one is an
+    excerpt or a teaser of the new text, which is then the article."""
+
+    item_id: int
+    fuller: bool = False
 
 
 class ItemsMixin(StoreBase):
-    def find_original(self, url_hashes: Sequence[str], fingerprint: Fingerprint) -> int | None:
-        """The item this article copies: by URL, else by exact text, else the first-seen
-        stored text that the near-duplicate rule calls the same article."""
+    def find_original(
+        self, url_hashes: Sequence[str], fingerprint: Fingerprint, passage: Passage | None = None
+    ) -> int | None:
+        """The item this article copies (see ``find_match``); None also when the stored
+        item is only an excerpt of this text."""
+        match = self.find_match(url_hashes, fingerprint, passage)
+        return match.item_id if match is not None and not match.fuller else None
+
+    def find_match(
+        self, url_hashes: Sequence[str], fingerprint: Fingerprint, passage: Passage | None = None
+    ) -> Match | None:
+        """The stored item this text is: by URL, else by exact text, else the first-seen
+        stored text that the near-duplicate rule calls the same article, or (given the
+        text's ``passage``) of which this text is an excerpt, or which is an excerpt of
+        this text (``fuller``). An excerpt superseded by its article leads to the article."""
         with self.engine.connect() as connection:
             found = None
             if url_hashes:
                 found = connection.execute(_BY_URL, {"urls": list(url_hashes)}).scalar()
             if found is None:
                 found = connection.execute(_BY_TEXT, {"digest": fingerprint.text_hash}).scalar()
-            if found is None:
-                candidates = self._near_candidates(
-                    connection, fingerprint.paragraphs, fingerprint.bands
-                )
-                found = self._first_copy(connection, fingerprint.shingles, candidates)
-            return found
+            if found is not None:
+                return Match(self._root(connection, int(found)))
+            candidates = self._near_candidates(
+                connection, fingerprint.paragraphs, fingerprint.bands
+            )
+            return self._first_match(connection, fingerprint.shingles, passage, candidates)
+
+    def _root(self, connection: Connection, item_id: int) -> int:
+        """The article an item is, following superseded excerpts (never a cycle: an item
+        points only to one stored after it)."""
+        for _step in range(10):
+            parent = connection.execute(_ROOT, {"id": item_id}).scalar()
+            if parent is None:
+                return item_id
+            item_id = int(parent)
+        return item_id
 
     def is_copy_of(self, item_id: int, fingerprint: Fingerprint) -> bool:
         """Whether this text is the stored item's article (a declared canonical is
@@ -65,7 +98,7 @@ class ItemsMixin(StoreBase):
             row = connection.execute(select(Item.text_hash).where(col(Item.id) == item_id)).scalar()
             if row == fingerprint.text_hash:
                 return True
-            return self._first_copy(connection, fingerprint.shingles, [item_id]) is not None
+            return self._first_match(connection, fingerprint.shingles, None, [item_id]) is not None
 
     def items_by_url(self, url_hashes: Sequence[str]) -> dict[str, int]:
         """Item ids by URL hash, for the hashes that are known."""
@@ -101,17 +134,56 @@ class ItemsMixin(StoreBase):
         ranked = sorted(votes, key=lambda item_id: (-votes[item_id], item_id))
         return ranked[:NEAR_CANDIDATES]
 
-    def _first_copy(
-        self, connection: Connection, shingles: Shingles, candidates: list[int]
-    ) -> int | None:
-        """The first-seen candidate whose text the rule calls the same article."""
+    def _first_match(
+        self,
+        connection: Connection,
+        shingles: Shingles,
+        passage: Passage | None,
+        candidates: list[int],
+    ) -> Match | None:
+        """The first-seen candidate whose text the rule calls the same article, or that
+        this text is an excerpt of, or (``fuller``) that is an excerpt of this text."""
         if not candidates:
             return None
-        rows = connection.execute(_TEXTS, {"ids": candidates})
-        for item_id, stored in rows:
-            if self.dedup.same_article(shingles, stored):
-                return int(item_id)
+        rule = self.dedup
+        for item_id, stored, title, copy_of in connection.execute(_TEXTS, {"ids": candidates}):
+            article = int(copy_of) if copy_of is not None else int(item_id)
+            theirs = rule.passage(stored, title)
+            whole = (
+                rule.whole_copy(passage, theirs)
+                if passage is not None
+                else rule.same_article(shingles, theirs.shingles)
+            )
+            if whole:
+                return Match(self._root(connection, article))
+            if passage is None:
+                continue
+            if rule.partial_of(passage, theirs):
+                return Match(self._root(connection, article))
+            if copy_of is None and rule.partial_of(theirs, passage):
+                return Match(int(item_id), fuller=True)
         return None
+
+    def supersede(self, excerpt_id: int, article_id: int) -> None:
+        """The excerpt stored first is a copy of the article stored now: its entries are
+        the article's duplicates and its URLs lead to the article. Its file, if any,
+        stays (files are never overwritten); the manifest names what it is a copy of."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(Item)
+                .where((col(Item.id) == excerpt_id) | (col(Item.copy_of) == excerpt_id))
+                .values(copy_of=article_id)
+            )
+            connection.execute(
+                update(Entry)
+                .where(col(Entry.item_id) == excerpt_id)
+                .values(item_id=article_id, duplicate=True)
+            )
+            connection.execute(
+                update(UrlAlias)
+                .where(col(UrlAlias.item_id) == excerpt_id)
+                .values(item_id=article_id)
+            )
 
     def add_item(self, item: NewItem) -> int:
         """Store an item that no entry brought (a test's, a benchmark's); the stored

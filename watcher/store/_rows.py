@@ -372,8 +372,10 @@ def source_state(row: Source) -> SourceState:
     )
 
 
-def manifest_row(item: Item, duplicates: list[str]) -> dict[str, Any]:
-    return {
+def manifest_row(item: Item, duplicates: list[str], copy_of: str | None = None) -> dict[str, Any]:
+    """One line of manifest.jsonl; ``copy_of``: the file of the article this file is an
+    excerpt of (its full text came after it was filed), else absent."""
+    row = {
         "file": item.file,
         "url": item.url,
         "title": item.title,
@@ -387,3 +389,6 @@ def manifest_row(item: Item, duplicates: list[str]) -> dict[str, Any]:
         "user_mark": item.user_mark,
         "duplicates": list(dict.fromkeys(duplicates)),
     }
+    if item.copy_of is not None:
+        row["copy_of"] = copy_of
+    return row
