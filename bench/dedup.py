@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -103,10 +104,8 @@ def main() -> None:
     _report("partial pairs, texts directly (both orders)", direct)
     if not args.skip_pipeline:
         fetched: Results = defaultdict(list)
-        few = {id(doc) for doc in docs[: args.partial_pipeline]}
-        for pair in built:
-            if id(pair.full) not in few and id(pair.part) not in few:
-                continue
+        per_article = len(built) // max(1, len(docs))  # every kind, article after article
+        for pair in built[: args.partial_pipeline * per_article]:
             for first, second in ((pair.full, pair.part), (pair.part, pair.full)):
                 said = _partial_through_pipeline(first, second)
                 fetched[pair.kind].append((pair.duplicate, said))
@@ -155,27 +154,7 @@ def _partial_through_pipeline(first: Doc, second: Doc) -> bool:
             "/b.xml": rss([("second", base + "/p/second.html")]),
         }
 
-    with serve(build) as base, tempfile.TemporaryDirectory() as root:
-        config_path = Path(root) / "watcher.toml"
-        config_path.write_text(
-            f'[storage]\ndatabase_url = "sqlite:///{root}/w.db"\ncorpus_dir = "{root}/corpus"\n'
-            "file_all = true\n[http]\nallowed_networks = ['127.0.0.0/8']\nper_host_delay = 0\n"
-            f'[[sources]]\nname = "A"\nurl = "{base}/a.xml"\nmax_age_days = 0\n'
-            f'[[sources]]\nname = "B"\nurl = "{base}/b.xml"\nmax_age_days = 0\n',
-            encoding="utf-8",
-        )
-        config = load_config(config_path, environ={})
-        for source in config.sources:  # the first text arrives a pass before the second
-            asyncio.run(fetch_pass(config, [source], workers=0))
-        engine = open_engine(f"sqlite:///{root}/w.db")
-        try:
-            with engine.connect() as connection:
-                items = connection.execute(
-                    text("SELECT item_id FROM entries WHERE state = 'done' ORDER BY id")
-                ).all()
-        finally:
-            engine.dispose()
-    return len(items) == 2 and items[0] == items[1]
+    return _one_item(_fetch_a_and_b(build, one_pass_each=True))
 
 
 def _item(store: Store, url: str, body: str, title: str | None = None) -> NewItem:
@@ -226,6 +205,15 @@ def _through_pipeline(folder: Path, pair: str, a: tuple[str, str], b: tuple[str,
             files[f"/{side}.xml"] = rss([(f"{pair}{side}", base + paths[side])])
         return files
 
+    return _one_item(_fetch_a_and_b(build, one_pass_each=False))
+
+
+def _fetch_a_and_b(
+    build: Callable[[str], dict[str, bytes]], *, one_pass_each: bool
+) -> list[int | None]:
+    """Serve ``build``'s files (feeds /a.xml and /b.xml), fetch sources A and B in
+    archive mode on a fresh database, in one pass or one pass each (A first); the items
+    the entries settled on, in entry order (None for an entry not done)."""
     with serve(build) as base, tempfile.TemporaryDirectory() as root:
         config_path = Path(root) / "watcher.toml"
         config_path.write_text(
@@ -236,17 +224,23 @@ def _through_pipeline(folder: Path, pair: str, a: tuple[str, str], b: tuple[str,
             encoding="utf-8",
         )
         config = load_config(config_path, environ={})
-        asyncio.run(fetch_pass(config, config.sources, workers=1))
+        passes = [[source] for source in config.sources] if one_pass_each else [config.sources]
+        for sources in passes:
+            asyncio.run(fetch_pass(config, sources, workers=0 if one_pass_each else 1))
         engine = open_engine(f"sqlite:///{root}/w.db")
         try:
             with engine.connect() as connection:
-                outcomes = connection.execute(
+                rows = connection.execute(
                     text("SELECT state, item_id FROM entries ORDER BY id")
                 ).all()
         finally:
             engine.dispose()
-    done = [item for state, item in outcomes if state == "done"]
-    return len(done) == 2 and len(set(done)) == 1
+    return [item if state == "done" else None for state, item in rows]
+
+
+def _one_item(items: list[int | None]) -> bool:
+    """Both entries done, on one item: the two texts were taken for one article."""
+    return len(items) == 2 and None not in items and items[0] == items[1]
 
 
 def _scale(size: int, texts: list[str]) -> None:

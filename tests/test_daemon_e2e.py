@@ -243,12 +243,18 @@ def test_sighup_reloads_the_sources_and_keeps_the_old_ones_when_the_file_is_bad(
         daemon.send_signal(signal.SIGHUP)
         time.sleep(0.5)
         assert daemon.poll() is None, "a bad file does not stop the daemon"
+        configure(first, second)
+        path.write_text(path.read_text() + "bogus_key = 1\n", encoding="utf-8")
+        daemon.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
         code, events = _stop(daemon)
 
     assert code == 0
     names = [event["event"] for event in events]
     assert names.count("config_reloaded") == 1
-    assert names.count("config_reload_failed") == 1
+    assert names.count("config_reload_failed") == 2
+    errors = [e["error"] for e in events if e["event"] == "config_reload_failed"]
+    assert "[[sources]] 'S1' (the 2nd).bogus_key: unknown key" in errors[1], "names the source"
 
 
 def test_fetch_waits_while_another_pass_holds_the_corpus(
