@@ -30,7 +30,7 @@ def test_default_config_loads_with_every_contract_key() -> None:
         2.0,
     )
     assert config.classify.threshold == 0.5
-    assert config.dedup.rule() == NearDupRule(), "the shipped values are the defaults"
+    assert NearDupRule.of(config.dedup) == NearDupRule(), "the shipped values are the defaults"
     assert config.digest.timezone == "Asia/Seoul"
     assert config.sources
     assert all(s.url.scheme in ("http", "https") and s.homepage for s in config.sources)

@@ -12,6 +12,7 @@ from watcher.db import open_engine
 from watcher.http import Fetcher
 from watcher.lock import pass_lock
 from watcher.marks import examples
+from watcher.neardup import NearDupRule
 from watcher.pipeline import Pipeline, Progress
 from watcher.report import PassReport
 from watcher.store import Store
@@ -23,7 +24,7 @@ __all__ = ["fetch_pass", "make_classifier", "open_store"]
 def open_store(config: Config) -> Store:
     """The database at head, its near-duplicate index keyed under the configured rule,
     and the corpus folder reconciled with it."""
-    store = Store(open_engine(config.storage.database_url), config.dedup.rule())
+    store = Store(open_engine(config.storage.database_url), NearDupRule.of(config.dedup))
     store.ensure_near_index()
     sync_corpus(store, config.storage.corpus_dir, datetime.now(UTC))
     return store

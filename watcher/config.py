@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import time, timedelta
+from datetime import time
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -32,9 +32,7 @@ from pydantic import (
 
 from watcher.errors import ConfigError
 from watcher.lexicon import Lexicon, build_lexicon
-from watcher.listing import css_to_xpath
-from watcher.neardup import NearDupRule
-from watcher.schedule import Bounds
+from watcher.selectors import css_to_xpath
 from watcher.templating import render_subject
 
 __all__ = [
@@ -107,13 +105,6 @@ class ScheduleConfig(_Strict):
             raise ValueError("shortest_minutes is longer than longest_minutes")
         return self
 
-    def bounds(self) -> Bounds:
-        return Bounds(
-            shortest=timedelta(minutes=self.shortest_minutes),
-            longest=timedelta(minutes=self.longest_minutes),
-            backoff_cap=timedelta(hours=self.max_backoff_hours),
-        )
-
 
 class DaemonConfig(_Strict):
     """``watcher run``'s service settings."""
@@ -153,9 +144,6 @@ class DedupConfig(_Strict):
     rows: Annotated[int, Field(ge=1, le=16)] = 3
     min_containment: Annotated[float, Field(gt=0, le=1)] = 0.8
     min_coverage: Annotated[float, Field(gt=0, le=1)] = 0.7
-
-    def rule(self) -> NearDupRule:
-        return NearDupRule(**self.model_dump())
 
 
 DEFAULT_SUBJECT = "watcher, {{ date }}: {{ summary }}"

@@ -8,21 +8,13 @@ import re
 from urllib.parse import urljoin
 
 import lxml.html
-from cssselect import GenericTranslator, SelectorError
 
 from watcher.dedup import canonical_url
 from watcher.extract import decode_html
 from watcher.feeds import FeedEntry, ParsedFeed
+from watcher.selectors import css_to_xpath
 
 __all__ = ["css_to_xpath", "matching", "parse_listing"]
-
-
-def css_to_xpath(selector: str) -> str:
-    """The selector as XPath; ValueError if it is not CSS (a configuration error)."""
-    try:
-        return str(GenericTranslator().css_to_xpath(selector))
-    except SelectorError as exc:
-        raise ValueError(str(exc)) from None
 
 
 def parse_listing(body: bytes, *, url: str, content_type: str | None, selector: str) -> ParsedFeed:

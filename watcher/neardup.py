@@ -30,11 +30,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from watcher.dedup import paragraph_hashes, text_hash
+
+if TYPE_CHECKING:
+    from watcher.config import DedupConfig
 
 __all__ = [
     "Fingerprint",
@@ -119,6 +123,11 @@ class NearDupRule:
     min_coverage: float = 0.7
     # A partial copy (an excerpt, a teaser): this share of its shingles in the longer...
     min_partial_containment: float = 0.9
+
+    @classmethod
+    def of(cls, settings: DedupConfig) -> NearDupRule:
+        """The rule ``[dedup]`` sets (the partial-copy share is not configurable)."""
+        return cls(**settings.model_dump())
 
     @property
     def index_version(self) -> str:

@@ -47,7 +47,7 @@ from watcher.extract import ExtractFailed, feed_page, full_text
 from watcher.feeds import FeedEntry, ParsedFeed
 from watcher.http import Fetcher, NotModified, Response
 from watcher.listing import matching
-from watcher.neardup import Fingerprint
+from watcher.neardup import Fingerprint, NearDupRule
 from watcher.reading import ACCEPT, SourceReader, check_parsed
 from watcher.report import (
     EntryFailure,
@@ -57,7 +57,7 @@ from watcher.report import (
     seems_offline,
 )
 from watcher.robots import RobotsCache
-from watcher.schedule import PollOutcome, plan
+from watcher.schedule import Bounds, PollOutcome, plan
 from watcher.store import NewEntry, NewItem, PendingEntry, PollRecord, SourceState, Store
 from watcher.workers import WorkerCrashed, WorkerPool
 
@@ -134,7 +134,7 @@ class Pipeline:
         self._workers = workers
         self._reader = SourceReader(fetcher, workers, config.http.max_bytes)
         self._shared_classifier = workers.share(classifier)
-        self._near = config.dedup.rule()
+        self._near = NearDupRule.of(config.dedup)
         self._robots = (robots or RobotsCache()) if config.http.respect_robots else None
         self._clock = clock
         self._progress = progress or (lambda _name, _delta: None)
@@ -172,7 +172,7 @@ class Pipeline:
             extra={"kind": kind, "sources": sum(r.failed for r in reports)},
         )
         now = self._clock()
-        retry_at = now + self._config.schedule.bounds().shortest
+        retry_at = now + Bounds.of(self._config.schedule).shortest
         failed = [r for r in reports if r.error_kind == kind and r.source_id is not None]
         for report in failed:
             report.offline = True
@@ -256,7 +256,7 @@ class Pipeline:
             stored=timedelta(seconds=stored) if stored else None,
             failures_before=state.consecutive_failures,
             outcome=outcome,
-            bounds=self._config.schedule.bounds(),
+            bounds=Bounds.of(self._config.schedule),
         )
         record = PollRecord(
             next_poll_at=planned.next_poll_at,

@@ -19,6 +19,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from watcher.config import ScheduleConfig
 
 __all__ = [
     "Bounds",
@@ -42,6 +46,15 @@ class Bounds:
     shortest: timedelta
     longest: timedelta
     backoff_cap: timedelta
+
+    @classmethod
+    def of(cls, settings: ScheduleConfig) -> Bounds:
+        """The bounds ``[schedule]`` sets."""
+        return cls(
+            shortest=timedelta(minutes=settings.shortest_minutes),
+            longest=timedelta(minutes=settings.longest_minutes),
+            backoff_cap=timedelta(hours=settings.max_backoff_hours),
+        )
 
 
 @dataclass(frozen=True, slots=True)

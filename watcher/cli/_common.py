@@ -1,5 +1,8 @@
 """What every command shares: the app, the consoles, the configuration, one way to fail
-with a message and an exit code, and the store opened and closed around a command."""
+with a message and an exit code, and the store opened and closed around a command.
+
+The configuration, the database and the stages are imported where a command uses them,
+so that ``watcher --help`` and a mistyped command answer at once."""
 
 from __future__ import annotations
 
@@ -10,22 +13,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
 from rich.console import Console
 
-from watcher.config import (
-    DEFAULT_CONFIG_PATH,
-    Config,
-    SourceConfig,
-    config_path_from_env,
-    load_config,
-)
-from watcher.db import open_engine
 from watcher.errors import ConfigError, StoreError
 from watcher.logs import configure_logging
-from watcher.store import Store
+
+if TYPE_CHECKING:
+    from watcher.config import Config, SourceConfig
+    from watcher.store import Store
 
 __all__ = [
     "MARKUP",
@@ -82,6 +80,8 @@ def _global(
         bool, typer.Option("--verbose", "-v", help="Log every entry filed or failed.")
     ] = False,
 ) -> None:
+    from watcher.config import config_path_from_env
+
     configure_logging(logging.DEBUG if verbose else logging.WARNING)
     ctx.obj = State(config_path_from_env(config))
 
@@ -94,6 +94,8 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def load(ctx: typer.Context) -> Config:
+    from watcher.config import load_config
+
     state: State = ctx.obj
     try:
         return load_config(state.config_path)
@@ -103,6 +105,8 @@ def load(ctx: typer.Context) -> Config:
 
 def load_optional(ctx: typer.Context) -> Config:
     """The configuration if one was named or the default file exists; else defaults."""
+    from watcher.config import DEFAULT_CONFIG_PATH, Config
+
     state: State = ctx.obj
     if state.config_path == DEFAULT_CONFIG_PATH and not state.config_path.exists():
         return Config()
@@ -113,8 +117,12 @@ def load_optional(ctx: typer.Context) -> Config:
 def database(config: Config) -> Iterator[Store]:
     """The database alone, for commands that only read it (the corpus folder is left to
     the writers, which hold its lock); closed after the command."""
+    from watcher.db import open_engine
+    from watcher.neardup import NearDupRule
+    from watcher.store import Store
+
     try:
-        store = Store(open_engine(config.storage.database_url), config.dedup.rule())
+        store = Store(open_engine(config.storage.database_url), NearDupRule.of(config.dedup))
     except StoreError as exc:
         fail(f"watcher: {exc}")
     try:

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from watcher.cli._common import MARKUP, app, check_tie, database, fail, load, out, parse_date
-from watcher.db import current_revision, open_engine, upgrade
 from watcher.errors import StoreError
 
 db_app = typer.Typer(rich_markup_mode=MARKUP, help="The database's schema.")
@@ -21,6 +20,8 @@ app.add_typer(export_app, name="export")
 def db_upgrade(ctx: typer.Context) -> None:
     """Bring the database's schema to this version's (Alembic migrations). Back up a
     database before upgrading it: there is no way down from some migrations."""
+    from watcher.db import current_revision, open_engine, upgrade
+
     config = load(ctx)
     try:
         engine = open_engine(config.storage.database_url, migrate=False)

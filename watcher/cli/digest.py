@@ -6,14 +6,15 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from watcher.cli._common import app, database, err, fail, load, out, parse_date
-from watcher.config import Config
-from watcher.corpus import write_atomically
-from watcher.store import Store
+
+if TYPE_CHECKING:
+    from watcher.config import Config
+    from watcher.store import Store
 
 
 @app.command()
@@ -48,6 +49,7 @@ def digest(
 
 
 def _preview_digest(config: Config, store: Store, target: str, since: datetime | None) -> None:
+    from watcher.corpus import write_atomically
     from watcher.digest import build_digest, render
 
     recipient = config.digest.recipients[0] if config.digest.recipients else None

@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -25,11 +25,13 @@ from watcher.cli._common import (
     out,
     select_sources,
 )
-from watcher.config import Config, SourceConfig
 from watcher.errors import StoreError, WatcherError
 from watcher.logs import configure_logging
-from watcher.report import PassReport
-from watcher.status import Status, read_status
+
+if TYPE_CHECKING:
+    from watcher.config import Config, SourceConfig
+    from watcher.report import PassReport
+    from watcher.status import Status
 
 _STATUS_SOURCES = 10  # sources with entries waiting listed by `watcher status`
 
@@ -122,6 +124,8 @@ def status(
 ) -> None:
     """Whether the work keeps up: sources due, the oldest due, entries waiting and, in a
     scaled-out deployment, queue depth, jobs per state and workers alive."""
+    from watcher.status import read_status
+
     config = load(ctx)
     with database(config) as store:
         feeds = {source.feed_url: source.name for source in config.sources}

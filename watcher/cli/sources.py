@@ -6,7 +6,7 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -25,8 +25,9 @@ from watcher.cli._common import (
     when,
 )
 from watcher.errors import ConfigError, FetchError
-from watcher.schedule import health
-from watcher.store import Waiting
+
+if TYPE_CHECKING:
+    from watcher.store import Waiting
 
 sources_app = typer.Typer(rich_markup_mode=MARKUP, help="The configured sources and their state.")
 app.add_typer(sources_app, name="sources")
@@ -35,6 +36,8 @@ app.add_typer(sources_app, name="sources")
 @sources_app.command("list")
 def sources_list(ctx: typer.Context) -> None:
     """Every configured source: its state, failures, last success and next poll."""
+    from watcher.schedule import health
+
     config = load(ctx)
     with database(config) as store:
         states = {s.feed_url: s for s in store.source_states([s.feed_url for s in config.sources])}

@@ -30,6 +30,7 @@ from watcher.config import Config, SourceConfig, load_config
 from watcher.db import open_engine
 from watcher.errors import ConfigError
 from watcher.http import Fetcher
+from watcher.neardup import NearDupRule
 from watcher.pipeline import Pipeline
 from watcher.robots import RobotsCache
 from watcher.scale.jobs import (
@@ -201,7 +202,7 @@ def open_worker_store(config: Config) -> Store:
     """The database at head with the queue's tables, and new entries' jobs enqueued in
     the transaction that records them."""
     conninfo(config.storage.database_url)  # WatcherError unless PostgreSQL
-    store = Store(open_engine(config.storage.database_url), config.dedup.rule())
+    store = Store(open_engine(config.storage.database_url), NearDupRule.of(config.dedup))
     store.ensure_near_index()
     ensure_queue_schema(store.engine)
     store.entries_added = _enqueue_entries

@@ -63,4 +63,4 @@ class Store(
     SearchMixin,
 ):
     """The database, through plain values. Open with ``Store(open_engine(url))``, and
-    give it the configured near-duplicate rule (``Store(engine, config.dedup.rule())``)."""
+    give it the configured near-duplicate rule (``Store(engine, NearDupRule.of(config.dedup))``)."""
