@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import shutil
 import subprocess
@@ -131,6 +132,16 @@ def query(database_url: str, sql: str) -> list[tuple[object, ...]]:
             return [tuple(row) for row in connection.execute(text(sql))]
     finally:
         engine.dispose()
+
+
+def manifest_rows(folder: Path) -> list[dict[str, object]]:
+    """The corpus folder's manifest.jsonl, a dict per line, in file order."""
+    lines = (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def manifest_by_file(folder: Path) -> dict[str, dict[str, object]]:
+    return {str(row["file"]): row for row in manifest_rows(folder)}
 
 
 def scalar(database_url: str, sql: str) -> object:

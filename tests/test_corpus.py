@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import text_item
+from tests.conftest import manifest_rows, text_item
 from watcher.corpus import FILE_NAME, highest_number, render, scan, sync_corpus, write_exclusive
 from watcher.store import Store
 
@@ -24,10 +23,6 @@ def _original(store: Store, text: str) -> int | None:
 
 def _seed_id(store: Store, name: str) -> int:
     return store.corpus_files()[name][0]
-
-
-def _manifest(folder: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
 
 
 def test_render_puts_the_title_first_and_one_paragraph_per_line() -> None:
@@ -53,7 +48,7 @@ def test_seeds_are_scanned_as_they_are(seed_corpus: Path) -> None:
 
 def test_sync_fingerprints_seeds_and_writes_the_manifest(seed_corpus: Path, store: Store) -> None:
     sync_corpus(store, seed_corpus, NOW)
-    rows = _manifest(seed_corpus)
+    rows = manifest_rows(seed_corpus)
     assert [r["file"] for r in rows] == sorted(p.name for p in seed_corpus.glob("*.txt"))
     assert all(r["url"] is None and r["relevant"] is True for r in rows)
     seed = sorted(seed_corpus.glob("*.txt"))[3]
@@ -72,7 +67,7 @@ def test_sync_follows_user_edits_and_deletions(seed_corpus: Path, store: Store) 
     )
     second.unlink()
     sync_corpus(store, seed_corpus, NOW)
-    assert second.name not in [r["file"] for r in _manifest(seed_corpus)]
+    assert second.name not in [r["file"] for r in manifest_rows(seed_corpus)]
     edited = first.read_text(encoding="utf-8")
     assert _original(store, edited + _FIRST_APPEARED) == _seed_id(store, first.name)
 
@@ -87,7 +82,7 @@ def test_sync_writes_a_file_a_crash_left_unwritten(tmp_path: Path, store: Store)
     assert name == f"000_{item.key}.txt"
     sync_corpus(store, folder, NOW)
     assert (folder / name).read_text() == "Title\n" + text + "\n"
-    assert [r["file"] for r in _manifest(folder)] == [name]
+    assert [r["file"] for r in manifest_rows(folder)] == [name]
 
 
 def test_file_numbers_are_unique_under_the_database_key(store: Store) -> None:
@@ -136,5 +131,5 @@ def test_a_copied_corpus_file_and_a_repeated_number_do_not_stop_start_up(
     files = store.corpus_files()
     assert copy.name not in files, "a second item for one article would break the key"
     assert clash.name in files
-    assert clash.name in [row["file"] for row in _manifest(seed_corpus)]
+    assert clash.name in [row["file"] for row in manifest_rows(seed_corpus)]
     assert highest_number(seed_corpus) == 900, "the folder's numbers still count"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import query, run_watcher, scalar, shared_path, write_config
+from tests.conftest import manifest_by_file, query, run_watcher, scalar, shared_path, write_config
 from tests.site import (
     FeedItem,
     Page,
@@ -35,11 +34,6 @@ def _edited(paragraphs: list[str]) -> list[str]:
         " ".join(w + "," if i % 30 == 0 else w for i, w in enumerate(p.split(), 1))
         for p in paragraphs
     ]
-
-
-def _manifest(folder: Path) -> dict[str, dict[str, object]]:
-    lines = (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
-    return {row["file"]: row for row in map(json.loads, lines)}
 
 
 def _new_files(folder: Path) -> list[Path]:
@@ -104,7 +98,7 @@ def test_copies_from_three_sources_over_two_passes_are_one_item(
     assert len(files) == 2, [f.name for f in files]
     (the_other,) = [f for f in files if other_paragraphs[1] in f.read_text(encoding="utf-8")]
     (the_article,) = [f for f in files if f != the_other]
-    kept = _manifest(seed_corpus)[the_article.name]
+    kept = manifest_by_file(seed_corpus)[the_article.name]
     copies = set(kept["duplicates"])  # type: ignore[arg-type]
     urls = {original, partner, aggregator}
     assert {kept["url"], *copies} == urls, "every copy listed once, under the first seen"
@@ -143,4 +137,4 @@ def test_a_seed_re_served_with_new_boilerplate_is_its_duplicate(
     assert _new_files(seed_corpus) == []
     seed_id = scalar(database_url, f"SELECT id FROM items WHERE file = '{seed.name}'")
     assert query(database_url, "SELECT duplicate, item_id FROM entries") == [(True, seed_id)]
-    assert _manifest(seed_corpus)[seed.name]["duplicates"] == [link]
+    assert manifest_by_file(seed_corpus)[seed.name]["duplicates"] == [link]

@@ -4,14 +4,13 @@ run as a user runs it. These are the tests that say the vertical slice works."""
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import query, read_page, run_watcher, shared_path, write_config
+from tests.conftest import manifest_rows, query, read_page, run_watcher, shared_path, write_config
 from tests.site import (
     FeedItem,
     Page,
@@ -39,11 +38,6 @@ def _corpus_files(folder: Path) -> dict[str, str]:
     return {
         p.name: p.read_text(encoding="utf-8") for p in folder.iterdir() if FILE_NAME.match(p.name)
     }
-
-
-def _manifest(folder: Path) -> list[dict[str, object]]:
-    lines = (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines]
 
 
 @pytest.fixture
@@ -103,7 +97,7 @@ def test_fetch_files_relevant_articles_and_second_pass_is_a_no_op(
     numbers = sorted(int(FILE_NAME.match(name).group(1)) for name in new_files)  # type: ignore[union-attr]
     assert numbers == list(range(5, 5 + len(new_files))), "numbers are max + 1, no gaps"
 
-    manifest = _manifest(seed_corpus)
+    manifest = manifest_rows(seed_corpus)
     assert [row["file"] for row in manifest] == sorted(files)
     by_file = {row["file"]: row for row in manifest}
     for name in seeds_before:
@@ -148,4 +142,4 @@ def test_fetch_files_relevant_articles_and_second_pass_is_a_no_op(
     feed_statuses = [resp.status_code for req, resp in site.server.log if req.path == "/feed.xml"]
     assert feed_statuses == [200, 304]
     assert _corpus_files(seed_corpus) == files
-    assert _manifest(seed_corpus) == manifest
+    assert manifest_rows(seed_corpus) == manifest

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import query, run_watcher, scalar, write_config
+from tests.conftest import manifest_by_file, query, run_watcher, scalar, write_config
 from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
 
 RELEVANT = "pen0-2024-12-04-north-korean-troops-in-russia"
@@ -19,11 +18,6 @@ OFF_BEAT = "Local council approves new budget for parks"
 def _watcher_files(_folder: str, names: list[str]) -> list[str]:
     """The seeds only: leave out what watcher filed and its manifest."""
     return [n for n in names if n == "manifest.jsonl" or (n[:3].isdigit() and int(n[:3]) >= 5)]
-
-
-def _manifest(corpus: Path) -> dict[str, dict[str, object]]:
-    rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
-    return {str(row["file"]): row for row in rows}
 
 
 def test_marks_file_keep_and_show_in_the_manifest(
@@ -61,7 +55,7 @@ def test_marks_file_keep_and_show_in_the_manifest(
     assert irrelevant.returncode == 0, irrelevant.stderr
 
     assert filed.exists(), "a file marked irrelevant stays: the corpus is the user's"
-    manifest = _manifest(seed_corpus)
+    manifest = manifest_by_file(seed_corpus)
     assert manifest[filed.name]["user_mark"] == "irrelevant"
     (new_file,) = seed_corpus.glob("006_*.txt")
     assert new_file.read_text(encoding="utf-8").splitlines()[0] == OFF_BEAT

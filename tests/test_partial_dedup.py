@@ -4,14 +4,21 @@ story is not. The rule on built pairs, then end to end through `watcher fetch`."
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import SHARED, query, run_watcher, shared_path, text_item, write_config
+from tests.conftest import (
+    SHARED,
+    manifest_rows,
+    query,
+    run_watcher,
+    shared_path,
+    text_item,
+    write_config,
+)
 from tests.partial import Doc, Pair, articles_for_pairs, partial_pairs
 from tests.site import FeedItem, Page, Site, article_html, recent, rss
 from watcher.db import open_engine
@@ -81,11 +88,6 @@ def test_what_an_excerpt_says_of_itself() -> None:
     assert not similar_titles("Seoul and Moscow reopen a hotline", "This week's reading")
 
 
-def _manifest(folder: Path) -> list[dict[str, object]]:
-    lines = (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines]
-
-
 def test_the_full_text_wins_whichever_arrives_first(
     httpserver: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path, pairs: list[Pair]
 ) -> None:
@@ -128,7 +130,7 @@ def test_the_full_text_wins_whichever_arrives_first(
     digest = run_watcher("digest", "--preview", "-", "--since", "2000-01-01", config=config)
 
     assert second.returncode == 0, second.stderr
-    rows = {str(row["url"]): row for row in _manifest(seed_corpus) if row["url"]}
+    rows = {str(row["url"]): row for row in manifest_rows(seed_corpus) if row["url"]}
     full_x, part_x = rows[site.url("/institute/x")], rows[site.url("/partner/x")]
     assert part_x["copy_of"] == full_x["file"], "the excerpt filed first names its article"
     assert site.url("/partner/x") in full_x["duplicates"]  # type: ignore[operator]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +17,16 @@ import feedparser
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import query, read_page, run_watcher, scalar, shared_path, write_config
+from tests.conftest import (
+    manifest_rows,
+    query,
+    read_page,
+    run_watcher,
+    scalar,
+    shared_path,
+    write_config,
+)
+from tests.services import free_port
 from tests.site import FeedItem, Page, Site, article_html, recent, rss
 from watcher.store import Store
 
@@ -40,18 +48,12 @@ BODY = [
 
 def _corpus_titles(folder: Path) -> dict[str, str]:
     """First line (the title) of each new corpus file, by the URL the manifest gives."""
-    rows = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
+    rows = manifest_rows(folder)
     return {
         str(row["url"]): (folder / row["file"]).read_text(encoding="utf-8").split("\n", 1)[0]
         for row in rows
         if row["url"]
     }
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -226,7 +228,7 @@ def test_new_files_get_the_mode_the_umask_gives(
 def test_an_offline_machine_is_said_once_and_backs_off_no_source(
     seed_corpus: Path, database_url: str, tmp_path: Path
 ) -> None:
-    port = _closed_port()
+    port = free_port()
     hosts = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
     sources = [{"name": f"Site {n}", "url": f"http://{h}:{port}/feed"} for n, h in enumerate(hosts)]
     config = _config(tmp_path, database_url, seed_corpus, sources)
@@ -256,7 +258,7 @@ def test_one_source_down_is_still_that_sources_failure(
     site.add_feed("/feed.xml", rss([]))
     sources = [
         {"name": "Up", "url": site.url("/feed.xml")},
-        {"name": "Down", "url": f"http://127.0.0.2:{_closed_port()}/feed"},
+        {"name": "Down", "url": f"http://127.0.0.2:{free_port()}/feed"},
     ]
     config = _config(tmp_path, database_url, seed_corpus, sources)
 
@@ -278,7 +280,7 @@ def test_entry_failures_are_grouped_and_name_the_underlying_kind(
         FeedItem(site.url(f"/gone/{n}"), f"Gone {n}", guid=f"g{n}", published=recent())
         for n in range(6)
     ]
-    unreachable = f"http://127.0.0.2:{_closed_port()}/article"
+    unreachable = f"http://127.0.0.2:{free_port()}/article"
     items = [*gone, FeedItem(unreachable, "Elsewhere", guid="e", published=recent())]
     site.add_feed("/feed.xml", rss(items))
     config = _config(

@@ -106,12 +106,9 @@ class Passage:
     run lies), its title, and how it ends (a "continue reading" line, a cut)."""
 
     sequence: Shingles  # shingle hashes in text order, repeats kept
+    shingles: Shingles  # the same, sorted and distinct (as ``NearDupRule.shingles``)
     title: str | None
-    teaser: bool  # it says the rest is elsewhere, or stops mid-sentence
-
-    @property
-    def shingles(self) -> Shingles:
-        return np.unique(self.sequence)
+    teaser: bool  # it says the rest is elsewhere, or stops on an ellipsis
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +192,8 @@ class NearDupRule:
         return own < paragraph
 
     def passage(self, text: str, title: str | None) -> Passage:
-        return Passage(self.sequence(own_content(text)), title, is_teaser(text))
+        sequence = self.sequence(own_content(text))
+        return Passage(sequence, np.unique(sequence), title, is_teaser(text))
 
     def sequence(self, text: str) -> Shingles:
         """The text's shingle hashes in order (``shingles`` is their sorted set)."""
@@ -232,7 +230,7 @@ class NearDupRule:
         # One run: nearly all of the shorter within a window of its own length from there
         # (a phrase it shares with later paragraphs does not stretch the run).
         window = theirs[first : first + int(mine.size * _WINDOW_SLACK) + _OPENING_SHINGLES]
-        shared = len(np.intersect1d(mine, np.unique(window), assume_unique=True))
+        shared = int(_member(mine, np.unique(window)).sum())
         if shared / mine.size < self.min_partial_containment:
             return False
         return shorter.teaser or similar_titles(shorter.title, longer.title)

@@ -58,7 +58,15 @@ from watcher.report import (
 )
 from watcher.robots import RobotsCache
 from watcher.schedule import Bounds, PollOutcome, plan
-from watcher.store import NewEntry, NewItem, PendingEntry, PollRecord, SourceState, Store
+from watcher.store import (
+    NewEntry,
+    NewItem,
+    PendingEntry,
+    PollRecord,
+    SourceState,
+    Store,
+    Validators,
+)
 from watcher.workers import WorkerCrashed, WorkerPool
 
 __all__ = [
@@ -95,10 +103,19 @@ class _Job:
 
 
 @dataclass(frozen=True, slots=True)
+class Filing:
+    """An article stored with a corpus file name, whose file is still to be written."""
+
+    item_id: int
+    item: NewItem
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class _FeedRead:
     jobs: list[_Job]
     hint: timedelta | None  # the server's <ttl>, max-age or Expires
-    validators: tuple[str | None, str | None, str] | None  # set when the feed was parsed
+    validators: Validators | None  # set when the feed was parsed
     gap: bool = False
 
 
@@ -333,7 +350,8 @@ class Pipeline:
             log.warning("possible_gap", extra={"source": source.name, "entries": report.new})
             if source.sitemap is not None and state.last_success_at is not None:
                 jobs += await self._backfill(source, state, report)
-        return _FeedRead(jobs, fresh, (result.etag, result.last_modified, body_hash), gap)
+        validators = Validators(result.etag, result.last_modified, body_hash)
+        return _FeedRead(jobs, fresh, validators, gap)
 
     async def _backfill(
         self, source: SourceConfig, state: SourceState, report: SourceReport
@@ -494,12 +512,12 @@ class Pipeline:
         if filing is not None and self._write_files:
             # The item is committed; the file is written off the event loop (fsync).
             try:
-                await asyncio.to_thread(self._file, *filing)
+                await asyncio.to_thread(self._file, filing)
             except OSError as exc:
                 # Nothing is lost: the item keeps its file name, and the next start
                 # writes every file that a stored item names but the folder lacks.
-                log.error("corpus_write_failed", extra={"file": filing[2], "error": str(exc)})
-                detail = f"cannot write {filing[2]}: {exc} (written at next start)"
+                log.error("corpus_write_failed", extra={"file": filing.name, "error": str(exc)})
+                detail = f"cannot write {filing.name}: {exc} (written at next start)"
                 return EntryOutcome.failed(EntryFailure(job.link, "corpus", detail, False))
         return outcome
 
@@ -532,7 +550,7 @@ class Pipeline:
 
     def _settle(
         self, source: str, language: str | None, job: _Job, link: str, analysed: Analysed
-    ) -> tuple[EntryOutcome, tuple[int, NewItem, str] | None]:
+    ) -> tuple[EntryOutcome, Filing | None]:
         """Dedup, store and file one analysed article. No awaits inside: the check and
         the insert cannot interleave with another entry's."""
         now = self._clock()
@@ -598,7 +616,7 @@ class Pipeline:
             self._store.supersede(excerpt, item_id)
             log.info("excerpt_superseded", extra={"excerpt": excerpt, "article": item_id})
         outcome = EntryOutcome("filed" if filed else "recorded", relevant=verdict.relevant)
-        return outcome, (item_id, item, name) if name is not None else None
+        return outcome, Filing(item_id, item, name) if name is not None else None
 
     def _known_item(self, canonical: str) -> int | None:
         digest = url_hash(canonical)
@@ -633,9 +651,10 @@ class Pipeline:
         with self._floor_lock:
             self._floor = max(self._floor, number)
 
-    def _file(self, item_id: int, item: NewItem, name: str) -> None:
+    def _file(self, filing: Filing) -> None:
         """Write the file the store named; if the name is taken (a file the user put there
         meanwhile), take the next number."""
+        item_id, item, name = filing.item_id, filing.item, filing.name
         content = render(item.title, item.text)
         for _attempt in range(100):
             try:

@@ -27,6 +27,7 @@ from watcher.store._rows import (
     PendingEntry,
     PollRecord,
     SourceState,
+    Validators,
     Waiting,
     retry_delay,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "PollRecord",
     "SourceState",
     "Store",
+    "Validators",
     "Waiting",
     "retry_delay",
 ]

@@ -147,7 +147,8 @@ class ItemsMixin(StoreBase):
             return None
         rule = self.dedup
         for item_id, stored, title, copy_of in connection.execute(_TEXTS, {"ids": candidates}):
-            article = int(copy_of) if copy_of is not None else int(item_id)
+            # An article (copy_of NULL, nearly always) needs no further question.
+            article = int(item_id) if copy_of is None else self._root(connection, int(copy_of))
             theirs = rule.passage(stored, title)
             whole = (
                 rule.whole_copy(passage, theirs)
@@ -155,11 +156,11 @@ class ItemsMixin(StoreBase):
                 else rule.same_article(shingles, theirs.shingles)
             )
             if whole:
-                return Match(self._root(connection, article))
+                return Match(article)
             if passage is None:
                 continue
             if rule.partial_of(passage, theirs):
-                return Match(self._root(connection, article))
+                return Match(article)
             if copy_of is None and rule.partial_of(theirs, passage):
                 return Match(int(item_id), fuller=True)
         return None

@@ -46,6 +46,15 @@ class SourceState:
 
 
 @dataclass(frozen=True, slots=True)
+class Validators:
+    """What a feed's next conditional GET sends, and the body it last parsed."""
+
+    etag: str | None
+    last_modified: str | None
+    body_hash: str
+
+
+@dataclass(frozen=True, slots=True)
 class PollRecord:
     """One poll of a source, as the store records it."""
 
@@ -53,7 +62,7 @@ class PollRecord:
     interval_seconds: int
     new_entries: int = 0
     error: FetchError | None = None  # None: the poll succeeded
-    validators: tuple[str | None, str | None, str] | None = None  # ETag, Last-Modified, hash
+    validators: Validators | None = None  # set when the feed was read and parsed
     gap: bool = False  # every entry was new: entries may have dropped off the feed unseen
 
 

@@ -79,7 +79,11 @@ class SourcesMixin(StoreBase):
         if poll.error is not None:
             params.update(last_error_kind=poll.error.kind, last_error=str(poll.error))
         elif poll.validators is not None:
-            params.update(zip(("etag", "last_modified", "body_hash"), poll.validators, strict=True))
+            params.update(
+                etag=poll.validators.etag,
+                last_modified=poll.validators.last_modified,
+                body_hash=poll.validators.body_hash,
+            )
         with self.engine.begin() as connection:
             connection.execute(_poll_statement(*shape), params)
 
