@@ -39,13 +39,13 @@ from watcher.corpus import highest_number, render, write_exclusive, write_manife
 from watcher.dedup import (
     canonical_url,
     file_key,
-    trusted_canonical,
     url_hash,
 )
 from watcher.errors import FetchError
 from watcher.extract import ExtractFailed, feed_page, full_text
 from watcher.feeds import FeedEntry, ParsedFeed
 from watcher.http import Fetcher, NotModified, Response
+from watcher.identity import ArticleIdentity
 from watcher.listing import matching
 from watcher.neardup import Fingerprint, NearDupRule
 from watcher.reading import ACCEPT, SourceReader, check_parsed
@@ -506,9 +506,12 @@ class Pipeline:
             return self._failed(source, job, "extract_error", f"worker died: {exc}", True)
         if isinstance(result, ExtractFailed):
             return self._failed(source, job, result.kind, result.reason, result.kind == "blocked")
-        locked = self._settle_lock(_lock_keys(link, result)) if self._settle_lock else nullcontext()
+        article = result.article
+        identity = ArticleIdentity.of(link, article.url, article.declared_canonical)
+        keys = identity.lock_keys(result.fingerprint)
+        locked = self._settle_lock(keys) if self._settle_lock else nullcontext()
         with locked:
-            outcome, filing = self._settle(source, language, job, link, result)
+            outcome, filing = self._settle(source, language, job, identity, result)
         if filing is not None and self._write_files:
             # The item is committed; the file is written off the event loop (fsync).
             try:
@@ -549,7 +552,12 @@ class Pipeline:
         return EntryOutcome.failed(EntryFailure(job.link, kind, detail, not gave_up, job.entry_id))
 
     def _settle(
-        self, source: str, language: str | None, job: _Job, link: str, analysed: Analysed
+        self,
+        source: str,
+        language: str | None,
+        job: _Job,
+        identity: ArticleIdentity,
+        analysed: Analysed,
     ) -> tuple[EntryOutcome, Filing | None]:
         """Dedup, store and file one analysed article. No awaits inside: the check and
         the insert cannot interleave with another entry's."""
@@ -559,31 +567,32 @@ class Pipeline:
             # The feed gave no date; the page's says this is the archive.
             self._store.mark_entry_done(job.entry_id, outcome="too_old", now=now)
             return EntryOutcome("too_old"), None
-        final = canonical_url(article.url)
-        declared = trusted_canonical(article.declared_canonical, article.url)
-        aliases = [u for u in dict.fromkeys([declared, final, link]) if u]
         fingerprint = analysed.fingerprint
         original, excerpt = None, None
-        if declared and declared not in (final, link):
-            original, declared = self._check_declared(declared, fingerprint)
-            aliases = [u for u in dict.fromkeys([declared, final, link]) if u]
+        if identity.declares_another:
+            original, believed = self._check_declared(identity, fingerprint)
+            if not believed:
+                identity = identity.without_declared()
         if original is None:
             # The link was looked up when the entry was admitted: only a redirect's final
             # URL can be news here.
-            urls = [u for u in dict.fromkeys([final, link]) if not (job.link_checked and u == link)]
-            hashes = [url_hash(u) for u in urls]
+            link = identity.link
+            urls = [u for u in (identity.final, link) if not (job.link_checked and u == link)]
+            hashes = list(dict.fromkeys(identity.hashes[u] for u in urls))
             match = self._store.find_match(hashes, fingerprint, analysed.passage)
             if match is not None and match.fuller:
                 excerpt = match.item_id  # stored first; this text is the article
             elif match is not None:
                 original = match.item_id
         if original is not None:
+            aliases = identity.aliases
             self._store.record_duplicate(job.entry_id, original, aliases, article.url, now)
             return EntryOutcome("duplicate"), None
+        aliases = identity.aliases
         item = NewItem(
             key=file_key(aliases[0]),
             url=aliases[0],
-            aliases=tuple(aliases),
+            aliases=aliases,
             title=article.title,
             text=article.text,
             text_hash=fingerprint.text_hash,
@@ -623,16 +632,20 @@ class Pipeline:
         return self._store.items_by_url([digest]).get(digest)
 
     def _check_declared(
-        self, declared: str, fingerprint: Fingerprint
-    ) -> tuple[int | None, str | None]:
-        """A declared canonical already used by a different text is not believed."""
-        candidate = self._known_item(declared)
+        self, identity: ArticleIdentity, fingerprint: Fingerprint
+    ) -> tuple[int | None, bool]:
+        """The item the declared canonical leads to, if this text is its article; and
+        whether the canonical is believed (not when another text holds it already)."""
+        assert identity.declared is not None
+        digest = identity.hashes[identity.declared]
+        candidate = self._store.items_by_url([digest]).get(digest)
         if candidate is None:
-            return None, declared
+            return None, True
         if self._store.is_copy_of(candidate, fingerprint):
-            return candidate, declared
-        log.info("canonical_ignored", extra={"url": declared, "reason": "shared by other texts"})
-        return None, None
+            return candidate, True
+        reason = "shared by other texts"
+        log.info("canonical_ignored", extra={"url": identity.declared, "reason": reason})
+        return None, False
 
     def _next_number(self) -> int:
         """The number to try for the next file; the store moves past a taken one.
@@ -669,13 +682,6 @@ class Pipeline:
             log.info("entry_filed", extra={"url": item.url, "file": name})
             return
         raise RuntimeError(f"could not find a free corpus file name for {item.url}")
-
-
-def _lock_keys(link: str, analysed: Analysed) -> list[int]:
-    article = analysed.article
-    declared = trusted_canonical(article.declared_canonical, article.url)
-    urls = {u for u in (link, canonical_url(article.url), declared) if u}
-    return analysed.fingerprint.lock_keys(tuple(url_hash(u) for u in sorted(urls)))
 
 
 def _possible_gap(first_poll: bool, entries: int, new: int) -> bool:
