@@ -19,7 +19,7 @@ from watcher.classify import KeywordClassifier
 from watcher.config import Config, HttpConfig, SourceConfig, StorageConfig
 from watcher.db import open_engine
 from watcher.http import Fetcher
-from watcher.pipeline import Pipeline
+from watcher.pipeline import PassSettings, Pipeline
 from watcher.store import EntryIndex, Store
 from watcher.workers import WorkerPool
 
@@ -122,7 +122,9 @@ def test_a_bug_in_one_source_does_not_stop_the_others(tmp_path: Path) -> None:
         try:
             async with Fetcher(config.http, transport=httpx.MockTransport(handler)) as fetcher:
                 store = _BrokenFor(real, states[sources[0].feed_url].id)
-                pipeline = Pipeline(config, store, fetcher, pool, KeywordClassifier(0.5))
+                pipeline = Pipeline(
+                    PassSettings.of(config), store, fetcher, pool, KeywordClassifier(0.5)
+                )
                 report = await pipeline.run(sources)
                 return [source.error for source in report.sources]
         finally:

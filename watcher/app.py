@@ -13,7 +13,7 @@ from watcher.http import Fetcher
 from watcher.lock import pass_lock
 from watcher.marks import examples
 from watcher.neardup import NearDupRule
-from watcher.pipeline import Pipeline, Progress
+from watcher.pipeline import PassSettings, Pipeline, Progress
 from watcher.report import PassReport
 from watcher.store import Store
 from watcher.workers import WorkerPool
@@ -53,7 +53,9 @@ async def fetch_pass(
             try:
                 async with Fetcher(config.http) as fetcher:
                     classifier = make_classifier(config, store)
-                    pipeline = Pipeline(config, store, fetcher, pool, classifier, progress=progress)
+                    pipeline = Pipeline(
+                        PassSettings.of(config), store, fetcher, pool, classifier, progress=progress
+                    )
                     return await pipeline.run(sources, urls)
             finally:
                 store.close()

@@ -43,7 +43,7 @@ from watcher.errors import ConfigError
 from watcher.health import HealthServer, Metrics
 from watcher.http import Fetcher
 from watcher.lock import pass_lock
-from watcher.pipeline import Pipeline
+from watcher.pipeline import PassSettings, Pipeline
 from watcher.report import PassReport
 from watcher.robots import RobotsCache
 from watcher.schedule import is_due
@@ -283,7 +283,9 @@ class Daemon:
                 return None
             async with pass_lock(config.storage.corpus_dir), Fetcher(config.http) as fetcher:
                 classifier = make_classifier(config, store)
-                pipeline = Pipeline(config, store, fetcher, pool, classifier, robots=self._robots)
+                pipeline = Pipeline(
+                    PassSettings.of(config), store, fetcher, pool, classifier, robots=self._robots
+                )
                 report = await pipeline.run(due)
         except asyncio.CancelledError:
             raise

@@ -31,7 +31,7 @@ from watcher.db import open_engine
 from watcher.errors import ConfigError
 from watcher.http import Fetcher
 from watcher.neardup import NearDupRule
-from watcher.pipeline import Pipeline
+from watcher.pipeline import PassSettings, Pipeline
 from watcher.robots import RobotsCache
 from watcher.scale.jobs import (
     ENTRY_TASK,
@@ -161,7 +161,7 @@ class Runtime:
         assert self._pool is not None
         classifier = make_classifier(self._config, self._store)
         self._pipeline = Pipeline(
-            self._config,
+            PassSettings.of(self._config),
             self._store,
             self._fetcher,
             self._pool,

@@ -9,16 +9,14 @@ part per concern, each in its own module.
 from __future__ import annotations
 
 from watcher.store._corpus import CorpusMixin
+from watcher.store._digest_rows import Candidate, Copy, DigestRecord
 from watcher.store._digests import DigestsMixin
 from watcher.store._entries import EntriesMixin
-from watcher.store._items import ItemsMixin
+from watcher.store._items import ItemsMixin, Match
 from watcher.store._marks import MarksMixin
 from watcher.store._near import NearIndexMixin
 from watcher.store._rows import (
     MAX_ATTEMPTS,
-    Candidate,
-    Copy,
-    DigestRecord,
     EntryIndex,
     EntryStatus,
     ItemSummary,
@@ -42,6 +40,7 @@ __all__ = [
     "EntryIndex",
     "EntryStatus",
     "ItemSummary",
+    "Match",
     "NewEntry",
     "NewItem",
     "PendingEntry",

@@ -12,7 +12,8 @@ from sqlmodel import col, select
 from watcher.dedup import canonical_url
 from watcher.models import Digest, DigestItem, Entry, Item, Source
 from watcher.store._base import StoreBase
-from watcher.store._rows import ITEMS_TABLE, Candidate, Copy, DigestRecord
+from watcher.store._digest_rows import Candidate, Copy, DigestRecord
+from watcher.store._rows import ITEMS_TABLE
 
 # An article is timestamped when it is analysed and committed a moment later: a digest
 # chosen in between would miss it if the next window began exactly at the last choice.

@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 
 from watcher.dedup import URL_RULES_VERSION, url_hash
 from watcher.errors import FetchError
-from watcher.models import Digest, Item, Source
+from watcher.models import Item, Source
 
 MAX_ATTEMPTS = 10  # transient failures, ~5 days of backoff, before an entry is given up
 BOILERPLATE_ITEMS = 3  # a paragraph found in this many items is furniture, not content
@@ -161,82 +161,6 @@ class NewItem:
     final_url: str | None = None  # where the page was served from, for the entry
     bands: tuple[int, ...] = ()  # near-duplicate index keys (watcher.neardup)
     tie_scores: tuple[tuple[str, float], ...] = ()  # every tie's score, strongest first
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """An article a digest may hold, with as much text as its excerpt needs."""
-
-    id: int
-    url: str | None
-    title: str | None
-    source: str | None
-    authors: tuple[str, ...]
-    published: datetime | None
-    fetched: datetime | None
-    relevant: bool
-    score: float
-    labels: tuple[str, ...]
-    tie_scores: dict[str, float]
-    evidence: tuple[str, ...]
-    user_mark: str | None
-    lede: str  # the text's beginning
-
-    @classmethod
-    def of(cls, row: Any) -> Candidate:
-        (id_, url, title, source, authors, published, fetched) = row[:7]
-        (relevant, score, labels, ties, evidence, mark, lede) = row[7:]
-        return cls(
-            id=id_,
-            url=url,
-            title=title,
-            source=source,
-            authors=tuple(authors or ()),
-            published=_utc(published),
-            fetched=_utc(fetched),
-            relevant=bool(relevant),
-            score=float(score),
-            labels=tuple(labels or ()),
-            tie_scores={str(k): float(v) for k, v in (ties or {}).items()},
-            evidence=tuple(evidence or ()),
-            user_mark=mark,
-            lede=lede or "",
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Copy:
-    """The same article found elsewhere: where, and at which URL."""
-
-    source: str
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
-class DigestRecord:
-    recipient: str
-    slot: datetime | None
-    selected_at: datetime
-    status: str  # sent | empty | failed
-    sent_at: datetime | None = None
-    message_id: str | None = None
-    item_ids: tuple[int, ...] = ()
-    near_miss_ids: tuple[int, ...] = ()
-    error: str | None = None
-
-    @classmethod
-    def of(cls, row: Digest, held: dict[str, list[int]]) -> DigestRecord:
-        return cls(
-            recipient=row.recipient,
-            slot=_utc(row.slot),
-            selected_at=_utc(row.selected_at) or row.selected_at,
-            status=row.status,
-            sent_at=_utc(row.sent_at),
-            message_id=row.message_id,
-            item_ids=tuple(held.get("item", ())),
-            near_miss_ids=tuple(held.get("near_miss", ())),
-            error=row.error,
-        )
 
 
 def _utc(moment: datetime | None) -> datetime | None:
