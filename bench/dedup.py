@@ -46,13 +46,13 @@ from pathlib import Path
 from _site import rss, serve
 from sqlalchemy import Engine, insert, text
 
-from watcher.app import fetch_pass
 from watcher.config import load_config
-from watcher.db import open_engine
-from watcher.dedup import canonical_url, file_key, url_hash
-from watcher.extract import Article, extract_page
-from watcher.models import Band, Item
+from watcher.dedup.urls import canonical_url, file_key, url_hash
+from watcher.extraction.page import Article, extract_page
+from watcher.services.app import fetch_pass
 from watcher.store import NewItem, Store
+from watcher.store.db import open_engine
+from watcher.store.models import Band, Item
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the builders in tests/
 from tests.partial import Doc, articles_for_pairs, partial_pairs

@@ -22,11 +22,11 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from watcher.config import Config
-from watcher.db import open_engine
-from watcher.dedup import url_hash
-from watcher.digest import build_digest, compose, render
-from watcher.models import Entry, Item
+from watcher.dedup.urls import url_hash
+from watcher.delivery.digest import build_digest, compose, render
 from watcher.store import Store
+from watcher.store.db import open_engine
+from watcher.store.models import Entry, Item
 
 _NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 _TIES = ("inter-korean", "russia-nk", "russia-sk")

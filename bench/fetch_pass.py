@@ -31,8 +31,8 @@ from pathlib import Path
 from _site import rss, serve
 from trafilatura import bare_extraction
 
-from watcher.app import fetch_pass
 from watcher.config import load_config
+from watcher.services.app import fetch_pass
 
 _TOKEN = re.compile(r"\w+")
 

@@ -12,7 +12,7 @@
    - first poll: one ``watcher fetch`` pass, timed from start-up to the manifest written;
    - second poll: the same again, with nothing new: its time, and the requests the
      server saw (the goal: one conditional GET per feed, no page).
-2. Memory: the daemon (``watcher.daemon.Daemon``, in this process, its clock moved two
+2. Memory: the daemon (``watcher.services.daemon.Daemon``, in this process, its clock moved two
    days per pass so that every source is due every pass) polls ``--memory-sources``
    feeds ``--memory-passes`` times; the resident memory of this process and its worker
    processes is summed after the last pass.
@@ -36,9 +36,9 @@ from pathlib import Path
 import feedparser
 from _site import free_port, wait_for_port
 
-from watcher.app import fetch_pass
 from watcher.config import load_config
-from watcher.daemon import Daemon
+from watcher.services.app import fetch_pass
+from watcher.services.daemon import Daemon
 
 _HOSTS = 200
 _SERVER = r"""

@@ -20,7 +20,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from watcher.classify import TIES, KeywordClassifier, Verdict
+from watcher.relevance.classify import TIES, KeywordClassifier, Verdict
 
 _PASSES = 3
 

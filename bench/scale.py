@@ -50,13 +50,13 @@ from _site import free_port, rss, wait_for_port
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from watcher.app import fetch_pass
 from watcher.config import load_config
-from watcher.db import open_engine
-from watcher.neardup import NearDupRule
+from watcher.dedup.neardup import NearDupRule
 from watcher.scale.jobs import defer, ensure_queue_schema, entry_job
 from watcher.scale.worker import settle_lock
+from watcher.services.app import fetch_pass
 from watcher.store import NewEntry, NewItem, Store
+from watcher.store.db import open_engine
 
 _SERVER = r"""
 import sys

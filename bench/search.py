@@ -22,10 +22,10 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
-from watcher.db import open_engine
-from watcher.models import Item
 from watcher.search import SearchQuery, search_terms
 from watcher.store import Store
+from watcher.store.db import open_engine
+from watcher.store.models import Item
 
 QUERIES = ["Korea", "Krivoruchko", "북한은", "России", "liaison office"]
 

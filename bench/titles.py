@@ -18,7 +18,7 @@ from pathlib import Path
 
 from trafilatura import bare_extraction
 
-from watcher.extract import Article, decode_html, extract_page
+from watcher.extraction.page import Article, decode_html, extract_page
 
 
 def _fold(text: str | None) -> str:

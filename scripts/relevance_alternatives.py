@@ -46,8 +46,8 @@ from train_relevance import (
     make_booster,
 )
 
-from watcher.classify import TIES, Scan, scan, tie_evidence
-from watcher.relevance_features import FEATURE_NAMES, article_features, has_evidence
+from watcher.relevance.classify import TIES, Scan, scan, tie_evidence
+from watcher.relevance.features import FEATURE_NAMES, article_features, has_evidence
 
 Index = NDArray[np.intp]
 Predict = Callable[[Index, Index], NDArray[np.float64]]  # train rows, test rows -> P(relevant)

@@ -3,7 +3,7 @@
     pip install -e '.[train]'    # scikit-learn; watcher itself does not need it
     python scripts/train_relevance.py [--shared ../shared] [--write]
 
-Two parts, over the evidence features of watcher.relevance_features (a handful of
+Two parts, over the evidence features of watcher.relevance.features (a handful of
 numbers per tie, not words), written to watcher/data/relevance_model.json with --write:
 
 - a logistic regression per tie (how strongly an article bears on it: its labels);
@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 from sklearn.ensemble import GradientBoostingClassifier
 
-from watcher.classify import TIES, scan, tie_evidence
-from watcher.relevance_features import FEATURE_NAMES, article_features, features, has_evidence
-from watcher.relevance_model import Node, TieModel, Trees
+from watcher.relevance.classify import TIES, scan, tie_evidence
+from watcher.relevance.features import FEATURE_NAMES, article_features, features, has_evidence
+from watcher.relevance.model import Node, TieModel, Trees
 
 MODEL = Path(__file__).resolve().parents[1] / "watcher" / "data" / "relevance_model.json"
 Sample = tuple[str, tuple[float, ...], bool]  # id, features, label

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from watcher.db import open_engine
-from watcher.dedup import file_key
-from watcher.neardup import NearDupRule
+from watcher.dedup.neardup import NearDupRule
+from watcher.dedup.urls import file_key
 from watcher.store import NewItem, Store
+from watcher.store.db import open_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WATCHER_SHARED", ROOT.parent / "shared"))

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.conftest import SHARED
-from watcher.feeds import parse_feed
+from watcher.sources.feeds import parse_feed
 
 TABLE = Path(__file__).parent / "data" / "feeds_expected.tsv"
 COLUMNS = ("path", "version", "entries", "ill_formed", "skipped", "first_key", "first_link")

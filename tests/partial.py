@@ -5,7 +5,7 @@ aggregators publish every day is a part: the first half with "Continue reading a
 the opening paragraph with "Read the full analysis on …". And what must stay apart
 shares parts too: a roundup of several openings, a statement quoted inside an analysis,
 part 2 repeating part 1's background, releases sharing a disclaimer, a wire story with
-an outlet's own reporting added. Used by tests/test_partial_dedup.py and bench/dedup.py.
+an outlet's own reporting added. Used by tests/dedup/test_partial_dedup.py and bench/dedup.py.
 """
 
 from __future__ import annotations

@@ -2,19 +2,85 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
+import httpx
 from sqlalchemy import create_engine, make_url, text
 
-__all__ = ["allow_connections", "free_port", "stop", "wait_for"]
+__all__ = [
+    "DEADLINE",
+    "allow_connections",
+    "aware",
+    "free_port",
+    "get_text",
+    "new_files",
+    "running_daemon",
+    "stop",
+    "wait_for",
+]
+
+DEADLINE = 90.0  # catches a hang; each wait here takes seconds
 
 
-def wait_for(condition: Callable[[], bool], what: str, deadline: float) -> None:
+@contextlib.contextmanager
+def running_daemon(
+    config: Path, *, killed: bool = False, log: Path | None = None
+) -> Iterator[subprocess.Popen[str]]:
+    """``watcher run`` in the background. ``killed``: in a session of its own (so the
+    test can kill it with its workers) and with its output discarded. ``log``: its
+    log goes to that file (a test that makes it log many tracebacks: a pipe nobody
+    reads until the end fills, and the daemon then waits to write)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env["WATCHER_CONFIG"] = str(config)
+    output = subprocess.DEVNULL if killed else subprocess.PIPE
+    with contextlib.ExitStack() as files:
+        errors = output if log is None else files.enter_context(log.open("w", encoding="utf-8"))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "watcher", "run"],
+            stdout=output,
+            stderr=errors,
+            text=True,
+            env=env,
+            start_new_session=killed,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.communicate(timeout=DEADLINE)
+
+
+def get_text(url: str) -> str | None:
+    """The body at ``url``, or None while nothing answers there."""
+    try:
+        return httpx.get(url, timeout=5).text
+    except httpx.TransportError:
+        return None
+
+
+def new_files(corpus: Path) -> list[Path]:
+    """Corpus files beyond the five seeds (not a temporary file being written)."""
+    return sorted(p for p in corpus.glob("[0-9][0-9][0-9]_*.txt") if int(p.name[:3]) >= 5)
+
+
+def aware(value: object) -> datetime:
+    """A timestamp as either database returns it, in UTC."""
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def wait_for(condition: Callable[[], bool], what: str, deadline: float = DEADLINE) -> None:
     """Poll ``condition`` until it holds; fail naming ``what`` after ``deadline`` seconds
     (a deadline that only catches a hang)."""
     end = time.monotonic() + deadline
@@ -24,7 +90,9 @@ def wait_for(condition: Callable[[], bool], what: str, deadline: float) -> None:
         time.sleep(0.1)
 
 
-def stop(process: subprocess.Popen[str], deadline: float) -> tuple[int, list[dict[str, object]]]:
+def stop(
+    process: subprocess.Popen[str], deadline: float = DEADLINE
+) -> tuple[int, list[dict[str, object]]]:
     """SIGTERM, as a service manager stops it: the exit code and the JSON log events."""
     process.send_signal(signal.SIGTERM)
     _out, err = process.communicate(timeout=deadline)

@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import ROOT, run_watcher, shared_path
 from watcher.config import load_config
+from watcher.dedup.neardup import NearDupRule
 from watcher.errors import ConfigError
-from watcher.neardup import NearDupRule
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -1,23 +1,27 @@
 """watcher: follows inter-Korean and Russia-Korea analysis on the open web into a corpus.
 
-Stage by stage, the module of each and the value it hands on:
+Stage by stage, the package or module of each and the value it hands on:
 
-    configuration   config (Config; validated alone, imports no stage), selectors
-    schedule        schedule (Bounds.of(config.schedule) -> when a source is due)
-    fetch           http (Fetcher -> Response | NotModified | FetchError), robots
-    read a source   reading, feeds, sitemaps, listing, opml, discover -> ParsedFeed
-    extract         extract, titles, boilerplate, pdf -> Article | ExtractFailed
-    dedup           dedup (URL forms, exact hashes), neardup (Fingerprint, Passage,
-                    NearDupRule.of(config.dedup)) -> the stored item a text is
-    classify        lexicon, classify, relevance_features, relevance_model -> Verdict
-    analyse         analyse: the pure stages in a worker process -> Analysed
-    the pass        pipeline (orchestrates), report (EntryOutcome, SourceReport,
-                    PassReport)
-    store           store (Store: every read and write), models, db, migrations
-    corpus          corpus (files, manifest), marks, reclassify
-    deliver         digest (content, render, send), mail, atom, search
-    services        app (one pass), daemon, health, status, lock, logs, workers,
-                    scale (the queue's scheduler and workers), entry (first lines)
+    configuration   config (Config; validated alone, imports no stage)
+    fetch           fetch.http (Fetcher -> Response | NotModified | FetchError), fetch.robots
+    read a source   sources: reading, feeds, sitemaps, listing, opml, discover, selectors
+                    -> ParsedFeed of FeedEntry; sources.planning (Bounds -> next poll)
+    extract         extraction: page, titles, boilerplate, pdf -> Article | ExtractFailed
+    dedup           dedup: urls (URL forms, hashes), identity (ArticleIdentity),
+                    neardup (Fingerprint, Passage, NearDupRule)
+    classify        relevance: classify (Verdict), lexicon, features, model, similarity;
+                    marks and reclassify (what the user's marks teach it)
+    analyse         analyse: extract, fingerprint, classify in a worker -> Analysed
+    the pass        pipeline: orchestrator (Pipeline), poller (FeedPoller -> Job),
+                    processor (EntryProcessor -> EntryOutcome), decider (pure -> Intent),
+                    filer (CorpusFiler -> Filing); report (SourceReport, PassReport)
+    store           store (Store: every read and write), store.models, store.db,
+                    migrations; corpus (files, manifest.jsonl); search (query words)
+    deliver         delivery: digest (content, render, send, timing), mail, atom,
+                    templating
+    services        services: app (one pass wired), daemon, health, status, lock, logs,
+                    workers (process pool), startup (the program's first lines);
+                    scale (the queue's scheduler and workers)
     command line    cli (one module per command group)
 """
 

@@ -1,3 +1,3 @@
-from watcher.entry import main
+from watcher.services.startup import main
 
 main()

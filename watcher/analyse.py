@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from watcher.classify import Classifier, Verdict
-from watcher.extract import Article, ExtractFailed, extract_page
-from watcher.feeds import ParsedFeed, parse_feed
-from watcher.listing import parse_listing
-from watcher.neardup import Fingerprint, NearDupRule, Passage
-from watcher.sitemaps import Sitemap, parse_sitemap
-from watcher.workers import Shared
+from watcher.dedup.neardup import Fingerprint, NearDupRule, Passage
+from watcher.extraction.page import Article, ExtractFailed, extract_page
+from watcher.relevance.classify import Classifier, Verdict
+from watcher.services.workers import Shared
+from watcher.sources.feeds import ParsedFeed, parse_feed
+from watcher.sources.listing import parse_listing
+from watcher.sources.sitemaps import Sitemap, parse_sitemap
 
 __all__ = [
     "Analysed",

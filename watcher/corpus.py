@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from watcher.dedup import paragraph_hashes, text_hash
+from watcher.dedup.urls import paragraph_hashes, text_hash
 from watcher.store import Store
 
 __all__ = [

@@ -19,10 +19,11 @@ import typer
 from rich.console import Console
 
 from watcher.errors import ConfigError, StoreError
-from watcher.logs import configure_logging
+from watcher.services.logs import configure_logging
 
 if TYPE_CHECKING:
     from watcher.config import Config, SourceConfig
+    from watcher.dedup.neardup import NearDupRule
     from watcher.store import Store
 
 __all__ = [
@@ -117,12 +118,16 @@ def load_optional(ctx: typer.Context) -> Config:
 def database(config: Config) -> Iterator[Store]:
     """The database alone, for commands that only read it (the corpus folder is left to
     the writers, which hold its lock); closed after the command."""
-    from watcher.db import open_engine
-    from watcher.neardup import NearDupRule
     from watcher.store import Store
+    from watcher.store.db import open_engine
+
+    def rule() -> NearDupRule:  # made only if the command compares texts
+        from watcher.dedup.neardup import NearDupRule
+
+        return NearDupRule.of(config.dedup)
 
     try:
-        store = Store(open_engine(config.storage.database_url), NearDupRule.of(config.dedup))
+        store = Store(open_engine(config.storage.database_url), rule)
     except StoreError as exc:
         fail(f"watcher: {exc}")
     try:
@@ -136,7 +141,7 @@ def writing_store(config: Config) -> Iterator[Store]:
     """The store with the corpus folder it files into (seeds fingerprinted, unwritten
     files written), for commands that may file; closed after the command. A corpus
     folder that cannot be used is said as such."""
-    from watcher.app import open_store
+    from watcher.services.app import open_store
 
     try:
         store = open_store(config)

@@ -20,7 +20,7 @@ app.add_typer(export_app, name="export")
 def db_upgrade(ctx: typer.Context) -> None:
     """Bring the database's schema to this version's (Alembic migrations). Back up a
     database before upgrading it: there is no way down from some migrations."""
-    from watcher.db import current_revision, open_engine, upgrade
+    from watcher.store.db import current_revision, open_engine, upgrade
 
     config = load(ctx)
     try:
@@ -50,7 +50,7 @@ def export_atom(
 ) -> None:
     """The relevant articles as an Atom feed on stdout, newest published first (the
     daemon serves the same at /feed.atom when daemon.listen is set)."""
-    from watcher.atom import relevant_feed
+    from watcher.delivery.atom import relevant_feed
 
     config = load(ctx)
     check_tie(config, label)

@@ -22,8 +22,8 @@ def classify(
 ) -> None:
     """Classify texts: one JSON line per input on stdout (id, relevant, score, labels,
     evidence). JSON Lines objects carry id, title, text and optionally lang."""
-    from watcher.classify import KeywordClassifier
-    from watcher.classify_io import InputError, read_inputs, verdict_json
+    from watcher.relevance.classify import KeywordClassifier
+    from watcher.relevance.classify_io import InputError, read_inputs, verdict_json
 
     config = load_optional(ctx)
     classifier = KeywordClassifier(config.classify.threshold, lexicon=config.lexicon())

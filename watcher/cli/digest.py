@@ -50,7 +50,7 @@ def digest(
 
 def _preview_digest(config: Config, store: Store, target: str, since: datetime | None) -> None:
     from watcher.corpus import write_atomically
-    from watcher.digest import build_digest, render
+    from watcher.delivery.digest import build_digest, render
 
     recipient = config.digest.recipients[0] if config.digest.recipients else None
     made = build_digest(store, config, recipient=recipient, now=datetime.now(UTC), since=since)
@@ -66,7 +66,7 @@ def _preview_digest(config: Config, store: Store, target: str, since: datetime |
 
 
 def _send_digests(config: Config, store: Store) -> int:
-    from watcher.digest import deliver_digests, last_send_time
+    from watcher.delivery.digest import deliver_digests, last_send_time
 
     if not config.digest.recipients:
         err.print("watcher digest: no recipients: set [digest] recipients", markup=False)

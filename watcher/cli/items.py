@@ -100,7 +100,7 @@ def items_mark(
     ] = None,
 ) -> None:
     """Record your judgement: it files or keeps the article, and teaches the classifier."""
-    from watcher.marks import mark_item
+    from watcher.relevance.marks import mark_item
 
     config = load(ctx)
     with writing_store(config) as store:
@@ -123,8 +123,8 @@ def items_mark(
 @items_app.command("reclassify")
 def items_reclassify(ctx: typer.Context) -> None:
     """Re-score every stored article with the current configuration, model and marks."""
-    from watcher.app import make_classifier
-    from watcher.reclassify import reclassify
+    from watcher.relevance.reclassify import reclassify
+    from watcher.services.app import make_classifier
 
     config = load(ctx)
     with writing_store(config) as store:

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from watcher.cli._common import (
@@ -26,12 +25,12 @@ from watcher.cli._common import (
     select_sources,
 )
 from watcher.errors import StoreError, WatcherError
-from watcher.logs import configure_logging
+from watcher.services.logs import configure_logging
 
 if TYPE_CHECKING:
     from watcher.config import Config, SourceConfig
     from watcher.report import PassReport
-    from watcher.status import Status
+    from watcher.services.status import Status
 
 _STATUS_SOURCES = 10  # sources with entries waiting listed by `watcher status`
 
@@ -64,7 +63,7 @@ def run(ctx: typer.Context) -> None:
     """Run as a daemon: poll every source on its own schedule until SIGTERM or SIGINT.
 
     SIGHUP re-reads the configuration."""
-    from watcher.daemon import Daemon
+    from watcher.services.daemon import Daemon
 
     state: State = ctx.obj
     config = load(ctx)
@@ -82,8 +81,8 @@ def scheduler(ctx: typer.Context) -> None:
     config = load(ctx)
     configure_logging(logging.INFO)
     _require_scale()
-    from watcher.daemon import Daemon
     from watcher.scale.scheduler import Dispatcher
+    from watcher.services.daemon import Daemon
 
     def service() -> Coroutine[Any, Any, None]:
         dispatch = Dispatcher(config)
@@ -124,7 +123,7 @@ def status(
 ) -> None:
     """Whether the work keeps up: sources due, the oldest due, entries waiting and, in a
     scaled-out deployment, queue depth, jobs per state and workers alive."""
-    from watcher.status import read_status
+    from watcher.services.status import read_status
 
     config = load(ctx)
     with database(config) as store:
@@ -192,7 +191,7 @@ def _duration(seconds: float) -> str:
 
 
 def _run_with_progress(config: Config, sources: list[SourceConfig], urls: list[str]) -> PassReport:
-    from watcher.app import fetch_pass
+    from watcher.services.app import fetch_pass
 
     def waiting() -> None:
         err.print(
@@ -203,6 +202,8 @@ def _run_with_progress(config: Config, sources: list[SourceConfig], urls: list[s
 
     if not err.is_terminal:
         return asyncio.run(fetch_pass(config, sources, urls, on_wait=waiting))
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -36,7 +36,7 @@ app.add_typer(sources_app, name="sources")
 @sources_app.command("list")
 def sources_list(ctx: typer.Context) -> None:
     """Every configured source: its state, failures, last success and next poll."""
-    from watcher.schedule import health
+    from watcher.sources.planning import health
 
     config = load(ctx)
     with database(config) as store:
@@ -87,7 +87,7 @@ def sources_check(
     names: Annotated[list[str] | None, typer.Argument(help="Sources to check (all).")] = None,
 ) -> None:
     """Poll sources now and report what came back, storing nothing. Exit 1 if any failed."""
-    from watcher.check import check_sources
+    from watcher.sources.check import check_sources
 
     config = load(ctx)
     sources = select_sources(config, names or [], False)
@@ -116,7 +116,7 @@ def sources_discover(
 ) -> None:
     """Find a site's feeds and sitemaps; print them as [[sources]] tables to paste.
     Exit 1 if none was found."""
-    from watcher.discover import discover, toml_blocks
+    from watcher.sources.discover import discover, toml_blocks
 
     config = load_optional(ctx)
     try:
@@ -138,7 +138,7 @@ def sources_import(
 ) -> None:
     """Add an OPML file's feeds to the configuration file (appended as [[sources]]
     tables; comments kept). Feeds already configured are skipped and said."""
-    from watcher.opml import OpmlError, import_opml, read_opml
+    from watcher.sources.opml import OpmlError, import_opml, read_opml
 
     state: State = ctx.obj
     load(ctx)  # a broken configuration is reported as such, before the OPML
@@ -164,6 +164,6 @@ def sources_import(
 @sources_app.command("export")
 def sources_export(ctx: typer.Context) -> None:
     """Every configured source as OPML 2.0, on stdout."""
-    from watcher.opml import export_opml
+    from watcher.sources.opml import export_opml
 
     sys.stdout.write(export_opml(list(load(ctx).sources)))

@@ -19,7 +19,7 @@ from watcher.config.sections import (
     TopicConfig,
     _Strict,
 )
-from watcher.lexicon import Lexicon, build_lexicon
+from watcher.relevance.lexicon import Lexicon, build_lexicon
 
 __all__ = ["Config"]
 

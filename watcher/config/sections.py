@@ -24,8 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from watcher.selectors import css_to_xpath
-from watcher.templating import render_subject
+from watcher.delivery.templating import render_subject
+from watcher.sources.selectors import css_to_xpath
 
 
 class _Strict(BaseModel):
@@ -47,7 +47,7 @@ class HttpConfig(_Strict):
     per_host_delay: Annotated[float, Field(ge=0)] = 2.0
     max_redirects: Annotated[int, Field(ge=0, le=30)] = 10
     concurrency: Annotated[int, Field(ge=1, le=256)] = 128
-    respect_robots: bool = True  # robots.txt rules for article pages (watcher.robots)
+    respect_robots: bool = True  # robots.txt rules for article pages (watcher.fetch.robots)
 
     @field_validator("allowed_networks")
     @classmethod
@@ -62,7 +62,7 @@ class ClassifyConfig(_Strict):
 
 
 class ScheduleConfig(_Strict):
-    """How the daemon paces its polls (watcher.schedule says how they are used)."""
+    """How the daemon paces its polls (watcher.sources.planning says how they are used)."""
 
     shortest_minutes: Annotated[int, Field(ge=1)] = 15
     longest_minutes: Annotated[int, Field(ge=1)] = 1440
@@ -108,7 +108,7 @@ class QueueConfig(_Strict):
 
 
 class DedupConfig(_Strict):
-    """Near-duplicate detection (watcher.neardup says what each number means)."""
+    """Near-duplicate detection (watcher.dedup.neardup says what each number means)."""
 
     shingle_words: Annotated[int, Field(ge=1, le=20)] = 5
     bands: Annotated[int, Field(ge=1, le=64)] = 21
@@ -121,7 +121,7 @@ DEFAULT_SUBJECT = "watcher, {{ date }}: {{ summary }}"
 
 
 class DigestConfig(_Strict):
-    """The daily email (watcher.digest). ``subject`` is a Jinja2 template over ``date``,
+    """The daily email (watcher.delivery.digest). ``subject`` is a Jinja2 template over ``date``,
     ``count``, ``near_misses`` and ``summary`` (such as "3 inter-Korean, 1 Russia-North
     Korea", or "nothing new")."""
 

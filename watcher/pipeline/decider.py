@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Protocol
 
 from watcher.analyse import Analysed
-from watcher.dedup import file_key
-from watcher.identity import ArticleIdentity
-from watcher.neardup import Fingerprint, Passage
+from watcher.dedup.identity import ArticleIdentity
+from watcher.dedup.neardup import Fingerprint, Passage
+from watcher.dedup.urls import file_key
 from watcher.pipeline.job import Job
 from watcher.store import Match, NewItem
 

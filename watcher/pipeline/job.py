@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from watcher.feeds import FeedEntry
+from watcher.sources.feeds import FeedEntry
 from watcher.store import PendingEntry
 
 __all__ = ["Job"]

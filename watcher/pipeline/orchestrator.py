@@ -18,21 +18,21 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from watcher.classify import Classifier
 from watcher.config import SourceConfig
-from watcher.dedup import canonical_url
-from watcher.feeds import FeedEntry
-from watcher.http import Fetcher
+from watcher.dedup.urls import canonical_url
+from watcher.fetch.http import Fetcher
+from watcher.fetch.robots import RobotsCache
 from watcher.pipeline.filer import CorpusFiler
 from watcher.pipeline.job import Job
 from watcher.pipeline.poller import FeedPoller
 from watcher.pipeline.processor import EntryProcessor, Progress, SettleLock
 from watcher.pipeline.settings import PassSettings
-from watcher.reading import SourceReader
+from watcher.relevance.classify import Classifier
 from watcher.report import PassReport, SourceReport, seems_offline
-from watcher.robots import RobotsCache
+from watcher.services.workers import WorkerPool
+from watcher.sources.feeds import FeedEntry
+from watcher.sources.reading import SourceReader
 from watcher.store import PendingEntry, SourceState, Store
-from watcher.workers import WorkerPool
 
 __all__ = ["MANUAL_SOURCE", "Pipeline"]
 

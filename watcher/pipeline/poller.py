@@ -22,16 +22,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from watcher.config import SourceConfig
-from watcher.dedup import canonical_url, url_hash
+from watcher.dedup.urls import canonical_url, url_hash
 from watcher.errors import FetchError
-from watcher.feeds import FeedEntry, ParsedFeed
-from watcher.http import Fetcher, NotModified, Response
-from watcher.listing import matching
+from watcher.fetch.http import Fetcher, NotModified, Response
 from watcher.pipeline.job import Job
 from watcher.pipeline.settings import PassSettings
-from watcher.reading import ACCEPT, SourceReader
 from watcher.report import SourceReport
-from watcher.schedule import PollOutcome, plan
+from watcher.sources.feeds import FeedEntry, ParsedFeed
+from watcher.sources.listing import matching
+from watcher.sources.planning import PollOutcome, plan
+from watcher.sources.reading import ACCEPT, SourceReader
 from watcher.store import NewEntry, PollRecord, SourceState, Store, Validators
 
 __all__ = ["FeedPoller"]

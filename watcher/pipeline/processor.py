@@ -21,20 +21,20 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
 from watcher.analyse import Analysed, analyse
-from watcher.classify import Classifier
-from watcher.dedup import canonical_url, url_hash
+from watcher.dedup.identity import ArticleIdentity
+from watcher.dedup.urls import canonical_url, url_hash
 from watcher.errors import FetchError
-from watcher.extract import ExtractFailed, feed_page, full_text
-from watcher.http import Fetcher, Response
-from watcher.identity import ArticleIdentity
+from watcher.extraction.page import ExtractFailed, feed_page, full_text
+from watcher.fetch.http import Fetcher, Response
+from watcher.fetch.robots import RobotsCache
 from watcher.pipeline.decider import Archived, Duplicate, Intent, NewArticle, decide, look
 from watcher.pipeline.filer import CorpusFiler, Filing
 from watcher.pipeline.job import Job
 from watcher.pipeline.settings import PassSettings
+from watcher.relevance.classify import Classifier
 from watcher.report import EntryFailure, EntryOutcome, SourceReport
-from watcher.robots import RobotsCache
+from watcher.services.workers import Shared, WorkerCrashed, WorkerPool
 from watcher.store import Store
-from watcher.workers import Shared, WorkerCrashed, WorkerPool
 
 __all__ = ["EntryProcessor", "Progress", "SettleLock"]
 

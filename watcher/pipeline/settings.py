@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from watcher.config import Config
-from watcher.neardup import NearDupRule
-from watcher.schedule import Bounds
+from watcher.dedup.neardup import NearDupRule
+from watcher.sources.planning import Bounds
 
 __all__ = ["PassSettings"]
 

@@ -25,7 +25,6 @@ from sqlalchemy import Connection, text
 from watcher.config import Config
 from watcher.corpus import write_manifest, write_unwritten
 from watcher.errors import WatcherError
-from watcher.lock import pass_lock
 from watcher.scale.jobs import (
     POLL_TASK,
     conninfo,
@@ -34,6 +33,7 @@ from watcher.scale.jobs import (
     entry_job,
     poll_job,
 )
+from watcher.services.lock import pass_lock
 from watcher.store import Store
 
 __all__ = ["Dispatcher", "TickReport"]

@@ -25,14 +25,12 @@ from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import ConnectorException
 from sqlalchemy import Connection, Engine, text
 
-from watcher.app import make_classifier
 from watcher.config import Config, SourceConfig, load_config
-from watcher.db import open_engine
+from watcher.dedup.neardup import NearDupRule
 from watcher.errors import ConfigError
-from watcher.http import Fetcher
-from watcher.neardup import NearDupRule
+from watcher.fetch.http import Fetcher
+from watcher.fetch.robots import RobotsCache
 from watcher.pipeline import PassSettings, Pipeline
-from watcher.robots import RobotsCache
 from watcher.scale.jobs import (
     ENTRY_TASK,
     POLL_TASK,
@@ -42,8 +40,10 @@ from watcher.scale.jobs import (
     ensure_queue_schema,
     entry_job,
 )
+from watcher.services.app import make_classifier
+from watcher.services.workers import WorkerPool
 from watcher.store import Store
-from watcher.workers import WorkerPool
+from watcher.store.db import open_engine
 
 __all__ = ["make_app", "run_worker", "settle_lock"]
 

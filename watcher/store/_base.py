@@ -4,28 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from watcher.models import Band, Item, Paragraph, Setting, UrlAlias
-from watcher.neardup import NearDupRule
 from watcher.store._rows import (
     alias_rows,
 )
+from watcher.store.models import Band, Item, Paragraph, Setting, UrlAlias
+
+if TYPE_CHECKING:
+    from watcher.dedup.neardup import NearDupRule
 
 
 class StoreBase:
-    def __init__(self, engine: Engine, dedup: NearDupRule | None = None) -> None:
+    def __init__(
+        self, engine: Engine, dedup: NearDupRule | Callable[[], NearDupRule] | None = None
+    ) -> None:
+        """``dedup``: the near-duplicate rule, or how to make it when first needed (a
+        command that only reads never imports numpy for it); the default rule if None."""
         self.engine = engine
-        self.dedup = dedup or NearDupRule()
+        self._dedup = dedup
         # Called inside the transaction that records new entries, with the ids of those
         # waiting for their first try: a task queue enqueues their jobs there, so that
         # the entries and their jobs are committed together or not at all.
         self.entries_added: Callable[[Connection, list[int]], None] | None = None
+
+    @property
+    def dedup(self) -> NearDupRule:
+        if self._dedup is None or callable(self._dedup):
+            from watcher.dedup.neardup import NearDupRule
+
+            self._dedup = self._dedup() if callable(self._dedup) else NearDupRule()
+        return self._dedup
 
     def close(self) -> None:
         self.engine.dispose()

@@ -11,12 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
-from watcher.dedup import canonical_url, text_hash
-from watcher.models import Entry, Item
+from watcher.dedup.urls import canonical_url, text_hash
 from watcher.store._base import StoreBase
 from watcher.store._rows import (
     manifest_row,
 )
+from watcher.store.models import Entry, Item
 
 
 class CorpusMixin(StoreBase):

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from watcher.models import Digest
 from watcher.store._rows import _utc
+from watcher.store.models import SentDigest
 
 __all__ = ["Candidate", "Copy", "DigestRecord"]
 
@@ -75,7 +75,7 @@ class DigestRecord:
     error: str | None = None
 
     @classmethod
-    def of(cls, row: Digest, held: dict[str, list[int]]) -> DigestRecord:
+    def of(cls, row: SentDigest, held: dict[str, list[int]]) -> DigestRecord:
         return cls(
             recipient=row.recipient,
             slot=_utc(row.slot),

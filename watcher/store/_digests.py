@@ -9,11 +9,11 @@ import sqlalchemy
 from sqlalchemy import exists, func, or_
 from sqlmodel import col, select
 
-from watcher.dedup import canonical_url
-from watcher.models import Digest, DigestItem, Entry, Item, Source
+from watcher.dedup.urls import canonical_url
 from watcher.store._base import StoreBase
 from watcher.store._digest_rows import Candidate, Copy, DigestRecord
 from watcher.store._rows import ITEMS_TABLE
+from watcher.store.models import DigestItem, Entry, Item, SentDigest, Source
 
 # An article is timestamped when it is analysed and committed a moment later: a digest
 # chosen in between would miss it if the next window began exactly at the last choice.
@@ -43,14 +43,14 @@ class DigestsMixin(StoreBase):
         or, for a recipient never sent one, ``first`` before its first attempt."""
         with self.engine.connect() as connection:
             last_ok = connection.execute(
-                select(func.max(Digest.selected_at))
-                .where(Digest.recipient == recipient)
-                .where(col(Digest.status).in_(("sent", "empty")))
+                select(func.max(SentDigest.selected_at))
+                .where(SentDigest.recipient == recipient)
+                .where(col(SentDigest.status).in_(("sent", "empty")))
             ).scalar()
             if last_ok is not None:
                 return _aware(last_ok) - _OVERLAP
             first_try = connection.execute(
-                select(func.min(Digest.selected_at)).where(Digest.recipient == recipient)
+                select(func.min(SentDigest.selected_at)).where(SentDigest.recipient == recipient)
             ).scalar()
         return (_aware(first_try) if first_try is not None else now) - first
 
@@ -141,7 +141,7 @@ class DigestsMixin(StoreBase):
         """The digest and, when it was sent, what it held: one transaction, written
         only after the server accepted the message (a failed one holds nothing)."""
         with self._session() as session:
-            row = Digest(
+            row = SentDigest(
                 recipient=record.recipient,
                 slot=record.slot,
                 selected_at=record.selected_at,
@@ -173,10 +173,10 @@ class DigestsMixin(StoreBase):
         """Whether a digest for this slot (or a later one) was sent, or had nothing."""
         with self.engine.connect() as connection:
             found = connection.execute(
-                select(Digest.id)
-                .where(Digest.recipient == recipient)
-                .where(col(Digest.status).in_(("sent", "empty")))
-                .where(col(Digest.slot) >= slot)
+                select(SentDigest.id)
+                .where(SentDigest.recipient == recipient)
+                .where(col(SentDigest.status).in_(("sent", "empty")))
+                .where(col(SentDigest.slot) >= slot)
                 .limit(1)
             ).first()
         return found is not None
@@ -184,16 +184,16 @@ class DigestsMixin(StoreBase):
     def has_digests(self, recipient: str) -> bool:
         with self.engine.connect() as connection:
             found = connection.execute(
-                select(Digest.id).where(Digest.recipient == recipient).limit(1)
+                select(SentDigest.id).where(SentDigest.recipient == recipient).limit(1)
             ).first()
         return found is not None
 
     def digests(self, recipient: str | None = None) -> list[DigestRecord]:
         """Every digest made (for one recipient), oldest first, with what it held."""
         with self._session() as session:
-            query = select(Digest).order_by(col(Digest.id))
+            query = select(SentDigest).order_by(col(SentDigest.id))
             if recipient is not None:
-                query = query.where(Digest.recipient == recipient)
+                query = query.where(SentDigest.recipient == recipient)
             rows = session.exec(query).all()
             held: dict[int, dict[str, list[int]]] = {}
             contents = (

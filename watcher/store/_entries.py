@@ -9,7 +9,6 @@ from sqlalchemy import TextClause, and_, bindparam, case, func, or_, update
 from sqlalchemy import select as sa_select  # sqlmodel's types stop at four columns
 from sqlmodel import SQLModel, col, select
 
-from watcher.models import Entry
 from watcher.store._base import StoreBase
 from watcher.store._rows import (
     MAX_ATTEMPTS,
@@ -23,6 +22,7 @@ from watcher.store._rows import (
     entry_status_of,
     retry_delay,
 )
+from watcher.store.models import Entry
 
 # Built once: it runs for every source of every pass.
 _ENTRIES = SQLModel.metadata.tables["entries"].c

@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from watcher.models import Band, Entry, Item, Paragraph, UrlAlias
-from watcher.neardup import Fingerprint, Passage, Shingles
 from watcher.store._base import StoreBase
 from watcher.store._rows import (
     BOILERPLATE_ITEMS,
@@ -24,6 +22,10 @@ from watcher.store._rows import (
     done_values,
     item_values,
 )
+from watcher.store.models import Band, Entry, Item, Paragraph, UrlAlias
+
+if TYPE_CHECKING:
+    from watcher.dedup.neardup import Fingerprint, Passage, Shingles
 
 # Built once: a pass looks up every new article, and building a statement costs more
 # than SQLite takes to answer it.

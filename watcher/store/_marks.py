@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from watcher.dedup import canonical_url, url_hash
-from watcher.models import Item, Mark, Setting, UrlAlias
+from watcher.dedup.urls import canonical_url, url_hash
 from watcher.store._base import StoreBase
 from watcher.store._rows import (
     ItemSummary,
     item_summary,
 )
+from watcher.store.models import Item, Mark, Setting, UrlAlias
 
 
 class MarksMixin(StoreBase):

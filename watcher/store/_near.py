@@ -8,8 +8,8 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
-from watcher.models import Band, Item, Setting
 from watcher.store._base import StoreBase
+from watcher.store.models import Band, Item, Setting
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlmodel import SQLModel
 
-from watcher.dedup import URL_RULES_VERSION, url_hash
+from watcher.dedup.urls import URL_RULES_VERSION, url_hash
 from watcher.errors import FetchError
-from watcher.models import Item, Source
+from watcher.store.models import Item, Source
 
 MAX_ATTEMPTS = 10  # transient failures, ~5 days of backoff, before an entry is given up
 BOILERPLATE_ITEMS = 3  # a paragraph found in this many items is furniture, not content
@@ -159,7 +159,7 @@ class NewItem:
     labels: tuple[str, ...]
     evidence: tuple[str, ...]
     final_url: str | None = None  # where the page was served from, for the entry
-    bands: tuple[int, ...] = ()  # near-duplicate index keys (watcher.neardup)
+    bands: tuple[int, ...] = ()  # near-duplicate index keys (watcher.dedup.neardup)
     tie_scores: tuple[tuple[str, float], ...] = ()  # every tie's score, strongest first
 
 

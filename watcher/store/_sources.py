@@ -11,13 +11,13 @@ from sqlalchemy import BindParameter, Update, bindparam, case, func, or_, update
 from sqlmodel import SQLModel, col, select
 
 from watcher.config import SourceConfig
-from watcher.models import Source
 from watcher.store._base import StoreBase
 from watcher.store._rows import (
     PollRecord,
     SourceState,
     source_state,
 )
+from watcher.store.models import Source
 
 
 class SourcesMixin(StoreBase):

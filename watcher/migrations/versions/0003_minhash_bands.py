@@ -5,7 +5,7 @@ Revises: 0002
 Create Date: 2026-11-22 08:30:00
 
 The table starts empty; the store fills it from the stored texts at the next start,
-because its keys depend on the configured index parameters (watcher.neardup).
+because its keys depend on the configured index parameters (watcher.dedup.neardup).
 """
 
 from collections.abc import Sequence

@@ -1,0 +1,1 @@
+"""Tests of watcher.services and watcher.scale: the daemon, queue workers, logs, start-up."""

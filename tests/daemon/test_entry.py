@@ -1,0 +1,91 @@
+"""The program's first lines find the command before anything heavy is imported, and the
+commands an analyst types often import only what they use."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from tests.conftest import run_watcher, scalar, write_config
+from tests.site import Page, Site, article_html
+from watcher.services.startup import _command
+
+
+@pytest.mark.parametrize(
+    ("arguments", "command"),
+    [
+        (["run"], "run"),
+        (["--config", "run.toml", "fetch"], "fetch"),
+        (["-v", "--config", "/etc/watcher.toml", "run"], "run"),
+        (["--config=x.toml", "run"], "run"),
+        (["--help"], None),
+        ([], None),
+    ],
+)
+def test_the_command_is_the_first_argument_that_is_no_global_option(
+    arguments: list[str], command: str | None
+) -> None:
+    assert _command(arguments) == command
+
+
+# Run the command line in-process, then list what it imported of the pass's heavy parts.
+_PROBE = """
+import json, sys
+from watcher.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit:
+    pass
+heavy = ("trafilatura", "lxml", "numpy", "alembic", "watcher.pipeline", "watcher.extraction")
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(heavy))))
+"""
+
+
+def _imported(config: Path, *arguments: str) -> tuple[str, set[str]]:
+    """The command's output, and the top names of the heavy modules it imported."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    environ["WATCHER_CONFIG"] = str(config)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *arguments],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=120,
+        check=True,
+    )
+    *said, modules = done.stdout.strip().splitlines()
+    return "\n".join(said), {name.split(".")[0] for name in json.loads(modules)} | {
+        name for name in json.loads(modules) if name.startswith("watcher.")
+    }
+
+
+def test_the_commands_an_analyst_types_often_import_no_part_of_the_pass(
+    httpserver: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """`watcher --help`, `items list`, `status`, `sources list` and `items mark` start in
+    half a second because they import no extractor, no pipeline and (but for marking,
+    which fingerprints the corpus folder) no numpy; a database at head needs no Alembic."""
+    site = Site(httpserver)
+    page = site.add_page(Page("/bus", article_html("Winter buses", [_BUSES] * 4).encode()))
+    config = write_config(
+        tmp_path / "w.toml", database_url=database_url, corpus=seed_corpus, sources=[]
+    )
+    assert run_watcher("fetch", "--url", page, config=config).returncode == 0
+    item = scalar(database_url, "SELECT id FROM items WHERE NOT is_seed")
+
+    for command in (["--help"], ["items", "list", "--all"], ["status"], ["sources", "list"]):
+        said, heavy = _imported(config, *command)
+        assert said, command
+        assert heavy == set(), command
+    said, heavy = _imported(config, "items", "mark", str(item), "irrelevant")
+    assert f"item {item} marked irrelevant" in said
+    assert heavy == {"numpy"}
+
+
+_BUSES = "The city council approved a new bus timetable for the winter months."

@@ -1,0 +1,78 @@
+"""The worker pool: values shared by reference, and a worker that dies mid-call."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from watcher.services.workers import PRELOAD, Shared, WorkerCrashed, WorkerPool
+
+
+def _read(shared: Shared[dict[str, int]]) -> tuple[int, int]:
+    """The value, and the pid of the worker that read it."""
+    return shared.get()["answer"], os.getpid()
+
+
+def _die() -> None:
+    os._exit(3)  # a worker killed mid-call (out of memory, say)
+
+
+def _loaded(name: str) -> bool:
+    return name in sys.modules
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_shared_value_reaches_every_worker_from_one_file() -> None:
+    pool = WorkerPool(2)
+    try:
+        shared = pool.share({"answer": 42})
+        again = pool.share({"answer": 42})
+        assert again == shared, "the same value is written once"
+        assert len(list(Path(shared.path).parent.iterdir())) == 1
+
+        async def go() -> list[tuple[int, int]]:
+            return await asyncio.gather(*(pool.run(_read, shared) for _ in range(8)))
+
+        results = asyncio.run(go())
+        assert {answer for answer, _pid in results} == {42}
+        assert os.getpid() not in {pid for _answer, pid in results}, "read in the workers"
+    finally:
+        pool.close()
+    assert not Path(shared.path).exists(), "the files go with the pool"
+
+
+def test_a_dead_worker_fails_its_call_and_the_pool_recovers() -> None:
+    pool = WorkerPool(2)
+    try:
+        with pytest.raises(WorkerCrashed):
+            asyncio.run(pool.run(_die))
+        assert asyncio.run(pool.run(_square, 7)) == 49
+    finally:
+        pool.close()
+
+
+def test_forkserver_workers_start_with_the_analysis_stages_imported() -> None:
+    """With a thread running, the pool forks from a forkserver, which imports PRELOAD
+    once: a module renamed without updating it would leave every worker cold."""
+    assert [importlib.import_module(name).__name__ for name in PRELOAD] == list(PRELOAD)
+    release = threading.Event()
+    busy = threading.Thread(target=release.wait)
+    busy.start()  # a thread running: fork is unsafe, so the pool uses a forkserver
+    try:
+        pool = WorkerPool(1)
+    finally:
+        release.set()
+        busy.join()
+    try:
+        assert all(asyncio.run(pool.run(_loaded, name)) for name in PRELOAD)
+    finally:
+        pool.close()

@@ -1,0 +1,1 @@
+"""Tests of watcher.delivery: the digest, its mail and its rendering."""

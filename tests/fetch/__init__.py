@@ -1,0 +1,1 @@
+"""Tests of watcher.fetch: the HTTP client, robots.txt, hostile servers."""

@@ -1,0 +1,171 @@
+"""Topics are configuration: a user adds a tie, or replaces a default, without code."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_watcher, shared_path
+from watcher.config import load_config
+from watcher.errors import ConfigError
+from watcher.relevance.classify import TIES, KeywordClassifier
+from watcher.relevance.lexicon import DEFAULT_TOPICS, build_lexicon, default_lexicon
+
+CHINA = """
+[[parties]]
+name = "china"
+terms = ['\\bchina\\b|\\bbeijing\\b|\\bchinese\\b|\\bxi\\s+jinping', '중국|베이징|시진핑']
+
+[[topics]]
+name = "china-nk"
+parties = ["china", "north"]
+"""
+CHINA_NK = (
+    "China and North Korea marked the anniversary of their friendship treaty in Beijing. "
+    "Xi Jinping told the North Korean delegation that China would deepen cooperation with "
+    "Pyongyang. Chinese trade with North Korea rose sharply this year."
+)
+
+
+def _config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "watcher.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_are_the_three_ties() -> None:
+    assert default_lexicon().names == TIES == ("inter-korean", "russia-nk", "russia-sk")
+
+
+def test_a_user_adds_a_tie(tmp_path: Path) -> None:
+    """A China-North Korea tie from the configuration labels a text; defaults still work."""
+    config = load_config(_config(tmp_path, CHINA), environ={})
+    lexicon = config.lexicon()
+    assert lexicon.names == (*TIES, "china-nk")
+    classifier = KeywordClassifier(0.5, lexicon=lexicon)
+    verdict = classifier.classify("Friends", CHINA_NK, "en")
+    assert verdict.relevant
+    assert verdict.labels == ("china-nk",)
+    assert not KeywordClassifier(0.5).classify("Friends", CHINA_NK, "en").relevant
+
+
+def test_classify_command_uses_configured_topics(tmp_path: Path) -> None:
+    path = _config(tmp_path, CHINA)
+    result = run_watcher(
+        "--config",
+        str(path),
+        "classify",
+        "--jsonl",
+        "-",
+        stdin=json.dumps({"id": "c", "text": CHINA_NK}) + "\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["labels"] == ["china-nk"]
+
+
+def test_a_default_topic_is_replaced_by_name() -> None:
+    """Redefining russia-sk with an unlikely term leaves only that term naming it."""
+    lexicon = build_lexicon(
+        (),
+        [
+            {
+                "name": "russia-sk",
+                "parties": ["russia", "south"],
+                "terms": ["\\bzzyzx\\b"],
+                "pair_weight": 0.1,
+            }
+        ],
+    )
+    assert lexicon.names == TIES
+    topic = next(t for t in lexicon.topics if t.name == "russia-sk")
+    assert topic.pair_weight == 0.1
+    assert topic.terms is not None
+    assert topic.terms.search("a zzyzx b") is not None
+    assert topic.terms.search("azzyzx") is None
+
+
+def test_a_topic_without_anchors_is_never_skipped() -> None:
+    """With no anchors the cheap pre-test cannot rule the topic out, so it doesn't."""
+    lexicon = build_lexicon(
+        [
+            {"name": "tibet", "terms": ["\\blhasa\\b"]},
+            {"name": "nepal", "terms": ["\\bkathmandu\\b"]},
+        ],
+        [{"name": "tibet-nepal", "parties": ["tibet", "nepal"]}],
+    )
+    text = "Officials from Lhasa met their counterparts in Kathmandu to discuss border trade."
+    assert lexicon.may_score(text.lower())
+    verdict = KeywordClassifier(0.5, lexicon=lexicon).classify(None, text * 3, "en")
+    assert "tibet-nepal" in verdict.labels
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('[[topics]]\nname = "x"\nparties = ["north", "mars"]\n', "unknown party 'mars'"),
+        ("[[parties]]\nname = \"p\"\nterms = ['(unclosed']\n", "bad pattern"),
+        ("[[parties]]\nname = \"p\"\nterms = ['UPPER']\n", "must be lower case"),
+        ('[[topics]]\nname = "x"\nparties = ["north"]\n', "[[topics]] 'x' (the 1st).parties"),
+        ('[[topics]]\nname = "x"\nparties = ["north", "south"]\ncolour = 1\n', "unknown key"),
+        (
+            "[[parties]]\nname = \"p\"\nterms = ['p']\nvoice = ['\\bwe\\b']\n",
+            "voice and voice_when go together",
+        ),
+    ],
+)
+def test_bad_topics_are_configuration_errors(tmp_path: Path, text: str, needle: str) -> None:
+    path = _config(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert needle in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_word_boundaries_hold_in_the_compiled_patterns() -> None:
+    """Patterns are rewritten for speed ("\\bkia" -> "k(?<!\\wk)ia"); the boundary holds."""
+    south = default_lexicon().parties["south"].pattern
+    assert south.search("kia motors said") is not None
+    assert south.search("nokia said") is None
+    assert south.search("the rok said") is not None
+    assert south.search("the brok said") is None
+    user = build_lexicon(
+        [{"name": "p", "terms": ["x(a|b)|[|]y|\\|z|\\bw[0-9]"]}],
+        [{"name": "t", "parties": ["p", "north"]}],
+    ).parties["p"]
+    found = [m.group() for m in user.pattern.finditer("xb |y |z w1 aw2")]
+    assert found == ["xb", "|y", "|z", "w1"]
+
+
+@pytest.mark.shared
+def test_compiled_patterns_match_what_they_are_written_to() -> None:
+    """On every labelled article, the rewritten patterns find exactly the spans the
+    patterns of topics.toml find as written."""
+    data = tomllib.loads(DEFAULT_TOPICS.read_text(encoding="utf-8"))
+    lexicon = default_lexicon()
+    topics = {topic.name: topic for topic in lexicon.topics}
+    pairs = [(p["terms"], lexicon.parties[p["name"]].pattern) for p in data["parties"]]
+    for table in data["topics"]:
+        topic = topics[table["name"]]
+        pairs += [
+            (table.get("terms"), topic.terms),
+            (table.get("context_terms"), topic.context_terms),
+        ]
+    pairs.append((data["relation"]["terms"], lexicon.relation))
+    lines = shared_path("eval", "relevance", "articles.jsonl").read_text(encoding="utf-8")
+    text = "\n".join(
+        f"{a['title']}\n{a['text']}".lower() for a in map(json.loads, lines.splitlines())
+    )
+    compared = 0
+    for written, compiled in pairs:
+        if not written:
+            continue
+        assert compiled is not None
+        plain = re.compile("|".join(f"(?:{p})" for p in written))
+        spans = [m.span() for m in plain.finditer(text)]
+        assert [m.span() for m in compiled.finditer(text)] == spans, written[0]
+        compared += len(spans)
+    assert compared > 10_000

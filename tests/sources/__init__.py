@@ -1,0 +1,1 @@
+"""Tests of watcher.sources: feeds, sitemaps, listings, OPML, discovery, poll planning."""

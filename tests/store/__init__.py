@@ -1,0 +1,1 @@
+"""Tests of watcher.store: the database, full-text search, the corpus folder."""

@@ -1,0 +1,213 @@
+"""Storage rules: what counts as known, retry backoff, the near-duplicate index, and
+migrations, on both databases."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from tests.conftest import scalar, text_item
+from watcher.config import SourceConfig
+from watcher.dedup.neardup import NearDupRule
+from watcher.store import MAX_ATTEMPTS, EntryStatus, NewEntry, Store, retry_delay
+from watcher.store.db import HEAD, current_revision, head_revision, open_engine, upgrade
+
+NOW = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+
+
+def _entry(key: str, url_hash: str) -> NewEntry:
+    return NewEntry(key, None, f"https://x.example/{key}", url_hash, None, None, None, NOW)
+
+
+def _add(store: Store, source_id: int, key: str, url_hash: str) -> int:
+    return store.add_entries(source_id, [_entry(key, url_hash)])[key]
+
+
+def _status(store: Store, source_id: int, key: str, url_hash: str) -> EntryStatus | None:
+    return store.entry_index(source_id, [key], [url_hash], NOW).lookup(key, url_hash)
+
+
+def test_schema_is_at_head_after_open(database_url: str) -> None:
+    engine = open_engine(database_url)
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+    open_engine(database_url).dispose()  # a second start migrates nothing and does not fail
+
+
+def test_retry_delay_backs_off_to_a_day() -> None:
+    assert retry_delay(1) == timedelta(0)
+    assert retry_delay(2) == timedelta(minutes=15)
+    assert retry_delay(3) == timedelta(minutes=30)
+    assert retry_delay(20) == timedelta(days=1)
+
+
+def test_only_done_and_permanent_failures_are_known(store: Store) -> None:
+    state = store.sync_sources([SourceConfig(name="S", url="https://s.example/feed")])[
+        "https://s.example/feed"
+    ]
+    a = _add(store, state.id, "a", "ha")
+    b = _add(store, state.id, "b", "hb")
+    c = _add(store, state.id, "c", "hc")
+    store.mark_entry_done(a, outcome="recorded", now=NOW)
+    assert store.mark_entry_failed(b, "http_5xx", "HTTP 503", transient=True, now=NOW) is False
+    assert store.mark_entry_failed(c, "http_4xx", "HTTP 404", transient=False, now=NOW) is True
+
+    assert _status(store, state.id, "a", "x").known  # type: ignore[union-attr]
+    assert _status(store, state.id, "c", "x").known  # type: ignore[union-attr]
+    pending = _status(store, state.id, "b", "x")
+    assert pending is not None
+    assert not pending.known
+    assert pending.due
+    assert _status(store, state.id, "other-guid", "ha").known, "same link, new guid"  # type: ignore[union-attr]
+    assert [p.id for p in store.due_retries(state.id, NOW, ())] == [b]
+
+    store.mark_entry_failed(b, "http_5xx", "HTTP 503", transient=True, now=NOW)
+    assert store.due_retries(state.id, NOW, ()) == [], "second failure waits 15 minutes"
+    assert len(store.due_retries(state.id, NOW + timedelta(minutes=16), ())) == 1
+
+
+def test_transient_failures_are_given_up_after_max_attempts(store: Store) -> None:
+    state = store.sync_sources([SourceConfig(name="S", url="https://s.example/feed")])[
+        "https://s.example/feed"
+    ]
+    entry = _add(store, state.id, "a", "ha")
+    results = [
+        store.mark_entry_failed(entry, "timeout", "t", transient=True, now=NOW)
+        for _ in range(MAX_ATTEMPTS)
+    ]
+    assert results == [False] * (MAX_ATTEMPTS - 1) + [True]
+
+
+def test_second_insert_of_an_entry_is_a_no_op(store: Store) -> None:
+    state = store.sync_sources([SourceConfig(name="S", url="https://s.example/feed")])[
+        "https://s.example/feed"
+    ]
+    first = _add(store, state.id, "a", "ha")
+    assert _add(store, state.id, "a", "ha") == first
+    assert _status(store, state.id, "a", "ha") is not None
+
+
+def test_renaming_a_source_keeps_its_row(store: Store) -> None:
+    url = "https://s.example/feed"
+    before = store.sync_sources([SourceConfig(name="Old", url=url)])[url]
+    after = store.sync_sources([SourceConfig(name="New", url=url)])[url]
+    assert (before.id, after.name) == (after.id, "New")
+
+
+def test_a_database_made_at_the_first_revision_upgrades_with_its_data(tmp_path: Path) -> None:
+    """Databases made by earlier versions upgrade cleanly (here: 0001 with an item)."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = open_engine(url, migrate=False)
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO items (key, is_seed, text, text_hash, n_paragraphs, authors,"
+                " relevant, score, labels, evidence, file_missing)"
+                " VALUES ('0123456789abcdef', 0, 'old text', 'h', 0, '[]', 1, 0.9, '[]', '[]', 0)"
+            )
+        )
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    store = Store(engine)
+    try:
+        assert store.find_item("1") is not None
+        assert store.model_version() == 0
+    finally:
+        store.close()
+
+
+def _story(seed: int, words: int = 300) -> str:
+    """A text of its own: ``seed`` picks the words, so two seeds share almost none."""
+    rng = random.Random(seed)
+    vocabulary = [f"w{n}" for n in range(5000)]
+    sentences = [" ".join(rng.choices(vocabulary, k=15)) + "." for _ in range(words // 15)]
+    return "\n".join(" ".join(sentences[i : i + 4]) for i in range(0, len(sentences), 4))
+
+
+def test_a_near_copy_is_found_and_the_first_seen_item_wins(store: Store) -> None:
+    story = _story(1)
+    first = store.add_item(text_item("https://a.example/1", story))
+    store.add_item(text_item("https://b.example/2", _story(2)))
+    store.add_item(text_item("https://c.example/3", story + "\nA later copy's note."))
+    copy = "Republished with permission.\n" + story.replace("w1 ", "w2 ", 3)
+    assert store.find_original([], store.dedup.fingerprint(copy)) == first
+    assert store.find_original([], store.dedup.fingerprint(_story(3))) is None
+
+
+def test_the_index_is_rekeyed_when_its_parameters_change(database_url: str) -> None:
+    engine = open_engine(database_url)
+    try:
+        store = Store(engine)
+        assert store.ensure_near_index() == 0, "an empty database has nothing to key"
+        ids = [store.add_item(text_item(f"https://a.example/{i}", _story(i))) for i in range(3)]
+        assert store.ensure_near_index() == 0, "keys made under the same rule stand"
+
+        other = Store(engine, NearDupRule(bands=8, rows=4))
+        assert other.ensure_near_index() == 3
+        assert scalar(database_url, "SELECT count(*) FROM minhash_bands") == 3 * 8
+        copy = _story(1) + "\nThis article first appeared elsewhere."
+        assert other.find_original([], other.dedup.fingerprint(copy)) == ids[1]
+        assert other.ensure_near_index() == 0
+    finally:
+        engine.dispose()
+
+
+def test_a_database_from_before_the_index_is_keyed_on_first_use(tmp_path: Path) -> None:
+    """Made at 0002 (no near-duplicate index) with an item in it: after the upgrade, the
+    first start keys it, and a light copy of its text is recognised."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = open_engine(url, migrate=False)
+    upgrade(engine, "0002")
+    story = _story(7)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO items (key, is_seed, text, text_hash, n_paragraphs, authors,"
+                " relevant, score, labels, evidence, file_missing)"
+                " VALUES ('0123456789abcdef', 0, :text, 'h', 0, '[]', 1, 0.9, '[]', '[]', 0)"
+            ),
+            {"text": story},
+        )
+    upgrade(engine)
+    store = Store(engine)
+    try:
+        assert store.ensure_near_index() == 1
+        copy = "A new headline\n" + story + "\nFirst appeared at the Institute."
+        assert store.find_original([], store.dedup.fingerprint(copy)) == 1
+    finally:
+        store.close()
+
+
+def _not_search(name: str | None, kind: str, _parents: object) -> bool:
+    """The search index is the database's own (FTS5 tables, a generated tsvector column
+    and its index, migration 0007): no model describes it."""
+    name = name or ""
+    if kind == "table":
+        return not name.startswith("items_fts")
+    return name not in ("search", "ix_items_search")
+
+
+def test_the_migrations_make_the_schema_the_models_describe(database_url: str) -> None:
+    engine = open_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"include_name": _not_search})
+            drift = compare_metadata(context, SQLModel.metadata)
+    finally:
+        engine.dispose()
+    assert drift == []
+
+
+def test_the_head_a_database_is_checked_against_is_alembics() -> None:
+    """``open_engine`` compares a database's revision with ``HEAD`` without loading
+    Alembic: a migration added without moving ``HEAD`` would refuse every database."""
+    assert head_revision() == HEAD

@@ -1,0 +1,1 @@
+"""Dedup: the URLs an article is known by, and near-duplicate texts."""

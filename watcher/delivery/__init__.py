@@ -1,0 +1,1 @@
+"""Delivery: the digest, the mail that carries it, and the Atom export."""

@@ -1,0 +1,1 @@
+"""Fetching: the HTTP client every request goes through, and robots.txt."""

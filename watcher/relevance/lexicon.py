@@ -1,0 +1,193 @@
+"""Topics as data: the parties of each tie and the words that name them.
+
+The defaults ship in ``watcher/data/topics.toml``; a configuration's ``[[parties]]`` and
+``[[topics]]`` tables replace a default of the same name or add new ones, so a user can
+follow another tie (say China-North Korea) without touching code.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_TOPICS", "Lexicon", "Party", "Topic", "build_lexicon", "default_lexicon"]
+
+DEFAULT_TOPICS = Path(__file__).parent.parent / "data" / "topics.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    name: str
+    pattern: re.Pattern[str]
+    anchors: tuple[str, ...] | None  # None: unknown, so the party may always be present
+    # The party's own media speak of it in the first person ("our state"): ``voice``
+    # names the party in a text whose opening matches ``voice_when`` (a dateline).
+    voice: re.Pattern[str] | None = None
+    voice_when: re.Pattern[str] | None = None
+
+    def may_be_in(self, text: str) -> bool:
+        return self.anchors is None or any(anchor in text for anchor in self.anchors)
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    name: str
+    parties: tuple[str, str]
+    terms: re.Pattern[str] | None  # name the tie by themselves (and so both parties)
+    context_terms: re.Pattern[str] | None  # do so only with a party named nearby
+    anchors: tuple[str, ...] | None
+    observer: str | None  # a third party whose presence makes this tie's evidence weaker
+    pair_weight: float  # both parties in one sentence
+    near_weight: float  # one party in the sentence, the other in a neighbouring one
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    parties: Mapping[str, Party]
+    topics: tuple[Topic, ...]
+    relation: re.Pattern[str]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(topic.name for topic in self.topics)
+
+    def may_score(self, text: str) -> bool:
+        """False only when no topic can find evidence in the text: a cheap test on plain
+        substrings that lets most off-beat pages skip the patterns."""
+        lowered = " ".join(text.lower().split())
+        return any(self._topic_may_score(topic, lowered) for topic in self.topics)
+
+    def _topic_may_score(self, topic: Topic, lowered: str) -> bool:
+        a, b = (self.parties[name].may_be_in(lowered) for name in topic.parties)
+        named = topic.terms is not None and (
+            topic.anchors is None or any(anchor in lowered for anchor in topic.anchors)
+        )
+        return named or (a and b) or (topic.context_terms is not None and (a or b))
+
+
+def default_lexicon() -> Lexicon:
+    return _defaults()
+
+
+@cache
+def _defaults() -> Lexicon:
+    return build_lexicon((), ())
+
+
+def build_lexicon(
+    parties: Sequence[Mapping[str, Any]], topics: Sequence[Mapping[str, Any]]
+) -> Lexicon:
+    """The defaults with these tables laid over them (by name). Raises ValueError naming
+    the entry for a bad pattern or an unknown party."""
+    data = tomllib.loads(DEFAULT_TOPICS.read_text(encoding="utf-8"))
+    party_tables = _merge(data["parties"], parties)
+    topic_tables = _merge(data["topics"], topics)
+    built = {t["name"]: _party(t) for t in party_tables}
+    return Lexicon(
+        parties=built,
+        topics=tuple(_topic(t, built) for t in topic_tables),
+        relation=_compile("relation", data["relation"]["terms"]),
+    )
+
+
+def _merge(
+    defaults: list[dict[str, Any]], overrides: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    merged = {table["name"]: dict(table) for table in defaults}
+    for table in overrides:
+        merged[table["name"]] = dict(table)
+    return list(merged.values())
+
+
+def _party(table: Mapping[str, Any]) -> Party:
+    name, anchors = table["name"], table.get("anchors")
+    voice, voice_when = table.get("voice") or [], table.get("voice_when") or []
+    if bool(voice) != bool(voice_when):
+        raise ValueError(f"party {name!r}: voice and voice_when go together")
+    return Party(
+        name=name,
+        pattern=_compile(f"party {name!r}", table["terms"]),
+        anchors=tuple(anchors) if anchors else None,
+        voice=_compile(f"party {name!r} voice", voice) if voice else None,
+        voice_when=_compile(f"party {name!r} voice_when", voice_when) if voice_when else None,
+    )
+
+
+def _topic(table: Mapping[str, Any], parties: Mapping[str, Party]) -> Topic:
+    name = table["name"]
+    pair = tuple(table["parties"])
+    for party in (*pair, table.get("observer") or pair[0]):
+        if party not in parties:
+            raise ValueError(f"topic {name!r} names unknown party {party!r}")
+    if len(pair) != 2:
+        raise ValueError(f"topic {name!r} needs exactly two parties")
+    terms, context = table.get("terms") or [], table.get("context_terms") or []
+    anchors = table.get("anchors")
+    return Topic(
+        name=name,
+        parties=(pair[0], pair[1]),
+        terms=_compile(f"topic {name!r}", terms) if terms else None,
+        context_terms=_compile(f"topic {name!r}", context) if context else None,
+        anchors=tuple(anchors) if anchors else None,
+        observer=table.get("observer") or None,
+        pair_weight=float(table.get("pair_weight", 1.0)),
+        near_weight=float(table.get("near_weight", 0.5)),
+    )
+
+
+def _compile(owner: str, patterns: Sequence[str]) -> re.Pattern[str]:
+    """One pattern over lower-cased text: IGNORECASE makes Python's re several times
+    slower on alternations like these, so the text is lower-cased once instead."""
+    joined = "|".join(f"(?:{p})" for p in patterns)
+    if joined != joined.lower():
+        raise ValueError(f"{owner}: patterns must be lower case ({joined[:60]!r}...)")
+    try:
+        re.compile(joined)
+        return re.compile("|".join(_letter_first(b) for p in patterns for b in _branches(p)))
+    except re.error as exc:
+        raise ValueError(f"{owner}: bad pattern: {exc}") from exc
+
+
+# "\bn" at the start of a branch: a word boundary, then a letter not repeated
+_BOUNDARY_LETTER = re.compile(r"\\b([^\W\d_])(?![?*+{])")
+
+
+def _letter_first(branch: str) -> str:
+    """``\\bnorth`` -> ``n(?<!\\wn)orth``: the same matches, but re skips ahead to the
+    letters an alternation can start with only when every branch starts with one, not
+    with an assertion (three times faster on the parties' patterns)."""
+    found = _BOUNDARY_LETTER.match(branch)
+    if found is None:
+        return branch
+    letter = found[1]
+    return f"{letter}(?<!\\w{letter}){branch[found.end() :]}"
+
+
+def _branches(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern (a "|" outside groups and classes)."""
+    parts: list[str] = []
+    depth, start, i, in_class = 0, 0, 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts

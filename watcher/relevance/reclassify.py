@@ -1,0 +1,56 @@
+"""Re-score stored articles after the configuration or the model changed.
+
+Verdicts are the classifier's and may change; the user's marks are not, and still win:
+an article the user marked irrelevant is not filed, whatever the new verdict. A newly
+relevant article gets its corpus file, as a pass would have given it; one that is no
+longer relevant keeps its file (the corpus is the user's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from watcher.corpus import write_manifest
+from watcher.relevance.classify import Classifier
+from watcher.relevance.marks import file_item
+from watcher.store import Store
+
+__all__ = ["ReclassifyReport", "reclassify"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReclassifyReport:
+    items: int
+    changed: int  # relevant or labels differ from before
+    now_relevant: int
+    no_longer_relevant: int
+    filed: tuple[str, ...]
+
+
+def reclassify(
+    store: Store, corpus: Path, classifier: Classifier, now: datetime, *, file_all: bool = False
+) -> ReclassifyReport:
+    items = store.stored_items()
+    changed = now_relevant = no_longer = 0
+    filed: list[str] = []
+    for item in items:
+        verdict = classifier.classify(item.title, item.text, None)
+        if (verdict.relevant, verdict.labels) != (item.relevant, item.labels):
+            changed += 1
+            now_relevant += verdict.relevant and not item.relevant
+            no_longer += item.relevant and not verdict.relevant
+        store.update_verdict(
+            item.id,
+            verdict.relevant,
+            verdict.score,
+            verdict.labels,
+            verdict.evidence,
+            verdict.ties,
+        )
+        wanted = (verdict.relevant or file_all) and item.user_mark != "irrelevant"
+        if wanted and item.file is None:
+            filed.append(file_item(store, corpus, item, now))
+    write_manifest(corpus, store.manifest_rows())
+    return ReclassifyReport(len(items), changed, now_relevant, no_longer, tuple(filed))

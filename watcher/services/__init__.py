@@ -1,0 +1,1 @@
+"""Services: the daemon, its health and status, the pass lock, logs, worker processes."""

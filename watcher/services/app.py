@@ -1,0 +1,79 @@
+"""Wiring: the real parts put together for one pass. The CLI and the daemon call this.
+
+The pass's parts (the pipeline, and trafilatura under it) are imported by ``fetch_pass``
+itself: a command that only opens the store (``watcher items mark``) does not pay for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from watcher.config import Config, SourceConfig
+from watcher.corpus import sync_corpus
+from watcher.dedup.neardup import NearDupRule
+from watcher.relevance.classify import KeywordClassifier
+from watcher.relevance.marks import examples
+from watcher.store import Store
+from watcher.store.db import open_engine
+
+if TYPE_CHECKING:
+    from watcher.pipeline import Progress
+    from watcher.report import PassReport
+
+__all__ = ["fetch_pass", "make_classifier", "open_store"]
+
+
+def open_store(config: Config) -> Store:
+    """The database at head, its near-duplicate index keyed under the configured rule,
+    and the corpus folder reconciled with it."""
+    store = Store(open_engine(config.storage.database_url), NearDupRule.of(config.dedup))
+    store.ensure_near_index()
+    sync_corpus(store, config.storage.corpus_dir, datetime.now(UTC))
+    return store
+
+
+async def fetch_pass(
+    config: Config,
+    sources: Sequence[SourceConfig],
+    urls: Sequence[str] = (),
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> PassReport:
+    """One pass, from opening the database to the manifest written.
+
+    The worker pool starts first, so its processes warm up while the database is
+    migrated and the corpus folder scanned. The pass holds the corpus folder's lock
+    (``on_wait`` is called if another pass has it). Raises StoreError if the database
+    is unusable.
+    """
+    from watcher.fetch.http import Fetcher
+    from watcher.pipeline import PassSettings, Pipeline
+    from watcher.services.lock import pass_lock
+    from watcher.services.workers import WorkerPool
+
+    pool = WorkerPool(workers)
+    try:
+        async with pass_lock(config.storage.corpus_dir, on_wait):
+            store = open_store(config)
+            try:
+                async with Fetcher(config.http) as fetcher:
+                    classifier = make_classifier(config, store)
+                    pipeline = Pipeline(
+                        PassSettings.of(config), store, fetcher, pool, classifier, progress=progress
+                    )
+                    return await pipeline.run(sources, urls)
+            finally:
+                store.close()
+    finally:
+        pool.close()
+
+
+def make_classifier(config: Config, store: Store) -> KeywordClassifier:
+    """The configured classifier, taught by the user's marks as they are now."""
+    return KeywordClassifier(
+        config.classify.threshold, examples=examples(store), lexicon=config.lexicon()
+    )

@@ -1,0 +1,1 @@
+"""Reading a source: feeds, sitemaps, listing pages, OPML, discovery, and when to poll."""
