@@ -35,6 +35,7 @@ import html
 import json
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -89,6 +90,9 @@ def main() -> None:
             "WATCHER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
         ),
     )
+    parser.add_argument(
+        "--in-process-only", action="store_true", help="the in-process passes, not the queue"
+    )
     args = parser.parse_args()
     pages = _pages(args.shared / "eval" / "relevance" / "articles.jsonl", args.pages)
     print(f"{len(pages)} pages, mean {sum(map(len, pages.values())) // len(pages)} bytes")
@@ -96,11 +100,14 @@ def main() -> None:
         feeds = _write_site(Path(root) / "site", pages, port, args.feeds)
         for processes in (1, 2):
             with _database(args.postgres) as url:
-                seconds = _in_process(Path(root), url, feeds, processes)
+                seconds, spent = _in_process(Path(root), url, feeds, processes)
                 print(
                     f"in-process pass, {processes} analysis process(es): {seconds:.1f} s,"
-                    f" {len(pages) / seconds:.1f} articles/s"
+                    f" {len(pages) / seconds:.1f} articles/s; seconds: "
+                    + ", ".join(f"{stage} {value:.1f}" for stage, value in spent.items())
                 )
+        if args.in_process_only:
+            return
         for workers in (1, 2):
             with _database(args.postgres) as url:
                 seconds, cpu = _queue(Path(root), url, feeds, workers, port)
@@ -210,11 +217,26 @@ def _config(root: Path, url: str, feeds: list[str], *, corpus: str) -> Path:
     return path
 
 
-def _in_process(root: Path, url: str, feeds: list[str], processes: int) -> float:
+def _in_process(
+    root: Path, url: str, feeds: list[str], processes: int
+) -> tuple[float, dict[str, float]]:
+    """The pass's wall time; its stage times and the CPU seconds of this process and of
+    its analysis workers (PostgreSQL's and the page server's are not counted)."""
     config = load_config(_config(root, url, feeds, corpus=f"inproc{processes}"))
+    own, children = _rusage(resource.RUSAGE_SELF), _rusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    asyncio.run(fetch_pass(config, config.sources, workers=processes))
-    return time.perf_counter() - started
+    report = asyncio.run(fetch_pass(config, config.sources, workers=processes))
+    spent = {
+        **report.times,
+        "cpu: this process": _rusage(resource.RUSAGE_SELF) - own,
+        "cpu: workers": _rusage(resource.RUSAGE_CHILDREN) - children,
+    }
+    return time.perf_counter() - started, spent
+
+
+def _rusage(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _queue(

@@ -8,8 +8,10 @@ the same network way is the machine's outage, not the sources' (``seems_offline`
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
@@ -21,6 +23,7 @@ __all__ = [
     "FailureGroup",
     "PassReport",
     "SourceReport",
+    "StageTimes",
     "group_failures",
     "seems_offline",
 ]
@@ -120,10 +123,33 @@ class SourceReport:
         return group_failures(self.failures)
 
 
+class StageTimes:
+    """Seconds a pass spent per stage, so that a slow pass says where (``watcher fetch
+    -v`` logs them, ``bench/fetch_pass.py`` prints them). Work this process does between
+    awaits (settling, the manifest) is its own; waits (feeds, pages, analysis in a
+    worker, files on a thread) overlap one another and are summed over what was in
+    flight, so they add up to more than the pass's wall time."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+    @contextmanager
+    def measure(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(stage, time.perf_counter() - start)
+
+
 @dataclass(frozen=True, slots=True)
 class PassReport:
     sources: tuple[SourceReport, ...]
     offline: str | None = None  # the pass seemed to run without a network: the kind
+    times: dict[str, float] = field(default_factory=dict)  # StageTimes.seconds
 
     @property
     def all_failed(self) -> bool:

@@ -4,6 +4,7 @@ run as a user runs it. These are the tests that say the vertical slice works."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -143,3 +144,26 @@ def test_fetch_files_relevant_articles_and_second_pass_is_a_no_op(
     assert feed_statuses == [200, 304]
     assert _corpus_files(seed_corpus) == files
     assert manifest_rows(seed_corpus) == manifest
+
+
+def test_a_verbose_pass_says_where_its_time_went(
+    beat_site: tuple[Site, list[FeedItem]], seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """`watcher -v fetch` logs the seconds of each stage: start-up, feeds, pages,
+    analysis, settle, files and the manifest (waits summed over what was in flight)."""
+    site, _items = beat_site
+    config = write_config(
+        tmp_path / "watcher.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "Beat", "url": site.url("/feed.xml"), "max_age_days": 30}],
+    )
+
+    done = run_watcher("-v", "fetch", config=config)
+
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    [times] = [event["seconds"] for event in events if event["event"] == "pass_times"]
+    stages = ["start-up", "feeds", "pages", "analysis", "settle", "files", "manifest"]
+    assert sorted(times) == sorted(stages)
+    assert all(seconds > 0 for seconds in times.values()), times

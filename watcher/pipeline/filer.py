@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from watcher.corpus import highest_number, render, write_exclusive, write_manifest
+from watcher.report import StageTimes
 from watcher.store import NewItem, Store
 
 __all__ = ["CorpusFiler", "Filing"]
@@ -34,7 +35,9 @@ class Filing:
 
 
 class CorpusFiler:
-    def __init__(self, corpus: Path, store: Store, write_files: bool) -> None:
+    def __init__(
+        self, corpus: Path, store: Store, write_files: bool, times: StageTimes | None = None
+    ) -> None:
         """``write_files`` false: articles get their file names in the database, and the
         process that owns the corpus folder writes them (``watcher.corpus.write_unwritten``):
         a queue worker's."""
@@ -45,6 +48,7 @@ class CorpusFiler:
         self._floor = highest_number(corpus) if write_files else 0
         self._filed: list[int] = []  # written this pass, marked in one statement at its end
         self._lock = threading.Lock()  # files are written on threads
+        self._times = times or StageTimes()
 
     def start_pass(self) -> None:
         highest = max(highest_number(self._corpus), self._store.highest_file_number())
@@ -53,9 +57,10 @@ class CorpusFiler:
 
     def finish_pass(self, now: datetime) -> None:
         """Mark the files written this pass, and write the manifest once."""
-        self._store.mark_filed(self._filed, now)
-        self._filed.clear()
-        write_manifest(self._corpus, self._store.manifest_rows())
+        with self._times.measure("manifest"):
+            self._store.mark_filed(self._filed, now)
+            self._filed.clear()
+            write_manifest(self._corpus, self._store.manifest_rows())
 
     def next_number(self) -> int:
         """The number to try for the next file; the store moves past a taken one.

@@ -28,7 +28,7 @@ from watcher.pipeline.poller import FeedPoller
 from watcher.pipeline.processor import EntryProcessor, Progress, SettleLock
 from watcher.pipeline.settings import PassSettings
 from watcher.relevance.classify import Classifier
-from watcher.report import PassReport, SourceReport, seems_offline
+from watcher.report import PassReport, SourceReport, StageTimes, seems_offline
 from watcher.services.workers import WorkerPool
 from watcher.sources.feeds import FeedEntry
 from watcher.sources.reading import SourceReader
@@ -63,9 +63,10 @@ class Pipeline:
         self._settings = settings
         self._store = store
         self._clock = clock
-        self._filer = CorpusFiler(settings.corpus, store, write_files)
+        self.times = StageTimes()
+        self._filer = CorpusFiler(settings.corpus, store, write_files, self.times)
         reader = SourceReader(fetcher, workers, settings.max_bytes)
-        self._poller = FeedPoller(settings, store, fetcher, reader, clock)
+        self._poller = FeedPoller(settings, store, fetcher, reader, clock, self.times)
         self._processor = EntryProcessor(
             settings,
             store,
@@ -77,6 +78,7 @@ class Pipeline:
             progress=progress or (lambda _name, _delta: None),
             robots=(robots or RobotsCache()) if settings.respect_robots else None,
             settle_lock=settle_lock,
+            times=self.times,
         )
         self._waiting: set[int] = set()  # sources with entries due for a try, at pass start
 
@@ -93,7 +95,9 @@ class Pipeline:
         if offline is not None:
             self._forgive(reports, offline)
         self._filer.finish_pass(self._clock())
-        return PassReport(tuple(reports), offline)
+        seconds = {stage: round(spent, 3) for stage, spent in self.times.seconds.items()}
+        log.info("pass_times", extra={"seconds": seconds})
+        return PassReport(tuple(reports), offline, dict(self.times.seconds))
 
     async def poll_source(self, source: SourceConfig, state: SourceState) -> SourceReport:
         """Poll one feed and process its entries. Never raises: failures are reported."""

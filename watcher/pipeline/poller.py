@@ -27,7 +27,7 @@ from watcher.errors import FetchError
 from watcher.fetch.http import Fetcher, NotModified, Response
 from watcher.pipeline.job import Job
 from watcher.pipeline.settings import PassSettings
-from watcher.report import SourceReport
+from watcher.report import SourceReport, StageTimes
 from watcher.sources.feeds import FeedEntry, ParsedFeed
 from watcher.sources.listing import matching
 from watcher.sources.planning import PollOutcome, plan
@@ -58,12 +58,14 @@ class FeedPoller:
         fetcher: Fetcher,
         reader: SourceReader,
         clock: Callable[[], datetime],
+        times: StageTimes | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._fetcher = fetcher
         self._reader = reader
         self._clock = clock
+        self._times = times or StageTimes()
 
     async def poll(
         self, source: SourceConfig, state: SourceState
@@ -74,7 +76,8 @@ class FeedPoller:
         read = _FeedRead()
         error: FetchError | None = None
         try:
-            read = await self._read(source, state, report)
+            with self._times.measure("feeds"):
+                read = await self._read(source, state, report)
         except FetchError as exc:
             error = exc
         except Exception as exc:

@@ -32,7 +32,7 @@ from watcher.pipeline.filer import CorpusFiler, Filing
 from watcher.pipeline.job import Job
 from watcher.pipeline.settings import PassSettings
 from watcher.relevance.classify import Classifier
-from watcher.report import EntryFailure, EntryOutcome, SourceReport
+from watcher.report import EntryFailure, EntryOutcome, SourceReport, StageTimes
 from watcher.services.workers import Shared, WorkerCrashed, WorkerPool
 from watcher.store import Store
 
@@ -62,6 +62,7 @@ class EntryProcessor:
         progress: Progress,
         robots: RobotsCache | None,
         settle_lock: SettleLock | None,
+        times: StageTimes | None = None,
     ) -> None:
         """``classifier``: shared with the worker processes already (``WorkerPool.share``).
         ``settle_lock(keys)`` is held while an article is checked against the stored
@@ -78,6 +79,7 @@ class EntryProcessor:
         self._progress = progress
         self._robots = robots
         self._settle_lock = settle_lock
+        self._times = times or StageTimes()
 
     async def run(
         self,
@@ -133,7 +135,8 @@ class EntryProcessor:
         article = analysed.article
         identity = ArticleIdentity.of(link, article.url, article.declared_canonical)
         keys = identity.lock_keys(analysed.fingerprint)
-        with self._settle_lock(keys) if self._settle_lock else nullcontext():
+        locked = self._settle_lock(keys) if self._settle_lock else nullcontext()
+        with self._times.measure("settle"), locked:
             outcome, filing = self._settle(source, language, job, identity, analysed)
         if filing is not None and self._filer.write_files:
             return await self._write(job, filing) or outcome
@@ -152,18 +155,19 @@ class EntryProcessor:
                 return fetched
             body, content_type, url = fetched.body, fetched.content_type, fetched.final_url
         try:
-            result = await self._workers.run(
-                analyse,
-                body,
-                content_type,
-                url,
-                job.feed_content,
-                job.title,
-                language,
-                self._classifier,
-                self._settings.near,
-                source,
-            )
+            with self._times.measure("analysis"):
+                result = await self._workers.run(
+                    analyse,
+                    body,
+                    content_type,
+                    url,
+                    job.feed_content,
+                    job.title,
+                    language,
+                    self._classifier,
+                    self._settings.near,
+                    source,
+                )
         except WorkerCrashed as exc:
             return self._failed(source, job, "extract_error", f"worker died: {exc}", True)
         if isinstance(result, ExtractFailed):
@@ -172,6 +176,10 @@ class EntryProcessor:
 
     async def _fetch_page(self, source: str, job: Job) -> Response | EntryOutcome:
         """The article's page, or the outcome of its failure (robots.txt included)."""
+        with self._times.measure("pages"):
+            return await self._fetch_allowed_page(source, job)
+
+    async def _fetch_allowed_page(self, source: str, job: Job) -> Response | EntryOutcome:
         refusal = await self._robots.refusal(self._fetcher, job.link) if self._robots else None
         if refusal is not None:
             return self._failed(source, job, refusal.kind, refusal.reason, refusal.retry)
@@ -246,7 +254,8 @@ class EntryProcessor:
         when written; else the failure (nothing is lost: the item keeps its file name,
         and the next start writes every file a stored item names but the folder lacks)."""
         try:
-            await asyncio.to_thread(self._filer.write, filing)
+            with self._times.measure("files"):
+                await asyncio.to_thread(self._filer.write, filing)
         except OSError as exc:
             log.error("corpus_write_failed", extra={"file": filing.name, "error": str(exc)})
             detail = f"cannot write {filing.name}: {exc} (written at next start)"

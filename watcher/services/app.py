@@ -6,6 +6,7 @@ itself: a command that only opens the store (``watcher items mark``) does not pa
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -55,6 +56,7 @@ async def fetch_pass(
     from watcher.services.lock import pass_lock
     from watcher.services.workers import WorkerPool
 
+    started = time.perf_counter()
     pool = WorkerPool(workers)
     try:
         async with pass_lock(config.storage.corpus_dir, on_wait):
@@ -65,6 +67,7 @@ async def fetch_pass(
                     pipeline = Pipeline(
                         PassSettings.of(config), store, fetcher, pool, classifier, progress=progress
                     )
+                    pipeline.times.add("start-up", time.perf_counter() - started)
                     return await pipeline.run(sources, urls)
             finally:
                 store.close()
