@@ -30,6 +30,7 @@ import httpx
 
 from watcher.config import HttpConfig
 from watcher.errors import BlockedAddress, FetchError
+from watcher.fetch.pools import PoolPerOrigin
 
 __all__ = [
     "AddressPolicy",
@@ -131,18 +132,24 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
 
 
 class _GuardedTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, policy: AddressPolicy, max_connections: int) -> None:
+    def __init__(self, policy: AddressPolicy, max_connections: int, idle_after: float) -> None:
         super().__init__(trust_env=False)
         # httpx offers no public way to pass a network backend; the pool it builds is
-        # replaced by an identical one that dials through the guard. Pinned by
-        # tests/fetch/test_http.py (a loopback server is refused unless allowed).
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl.create_default_context(),
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=5.0,
-            network_backend=_GuardedBackend(policy),
-        )
+        # replaced by pools that dial through the guard, one per origin (PoolPerOrigin
+        # says why). Pinned by tests/fetch/test_http.py (a loopback server is refused
+        # unless allowed).
+        context = ssl.create_default_context()
+
+        def pool() -> httpcore.AsyncConnectionPool:
+            return httpcore.AsyncConnectionPool(
+                ssl_context=context,
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
+                keepalive_expiry=5.0,
+                network_backend=_GuardedBackend(policy),
+            )
+
+        self._pool = PoolPerOrigin(pool, idle_after)  # type: ignore[assignment]
 
 
 class _HostPacer:
@@ -186,7 +193,8 @@ class Fetcher:
         self._global = asyncio.Semaphore(config.concurrency)
         policy = AddressPolicy(config.allowed_networks)
         self._client = httpx.AsyncClient(
-            transport=transport or _GuardedTransport(policy, config.concurrency),
+            transport=transport
+            or _GuardedTransport(policy, config.concurrency, idle_after=config.deadline + 30),
             headers={"User-Agent": config.user_agent},
             timeout=httpx.Timeout(config.timeout),
             follow_redirects=False,

@@ -83,6 +83,12 @@ class Pipeline:
         self._waiting: set[int] = set()  # sources with entries due for a try, at pass start
 
     async def run(self, sources: Sequence[SourceConfig], urls: Sequence[str] = ()) -> PassReport:
+        try:
+            return await self._run(sources, urls)
+        finally:
+            self._processor.close()
+
+    async def _run(self, sources: Sequence[SourceConfig], urls: Sequence[str]) -> PassReport:
         self._filer.start_pass()
         # One query for the pass, not one per source: most sources have nothing waiting.
         self._waiting = self._store.sources_with_due_entries(self._clock())

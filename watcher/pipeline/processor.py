@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
@@ -67,7 +68,7 @@ class EntryProcessor:
         """``classifier``: shared with the worker processes already (``WorkerPool.share``).
         ``settle_lock(keys)`` is held while an article is checked against the stored
         ones and stored, given the keys it can be found by (``Fingerprint.lock_keys``):
-        within one process that step never interleaves (it has no awaits); processes
+        within one process that step never interleaves (one thread settles); processes
         that store into one database side by side pass a lock they share."""
         self._settings = settings
         self._store = store
@@ -80,6 +81,10 @@ class EntryProcessor:
         self._robots = robots
         self._settle_lock = settle_lock
         self._times = times or StageTimes()
+        # One thread settles articles, one after another: the dedup check and the insert
+        # of one article never interleave with another's, and the event loop goes on
+        # fetching pages while the database works.
+        self._settler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="watcher-settle")
 
     async def run(
         self,
@@ -100,6 +105,10 @@ class EntryProcessor:
         for outcome in outcomes:
             report.count(outcome)
         _log_failures(name, report)
+
+    def close(self) -> None:
+        """Let the settling thread end (a settle under way is finished first)."""
+        self._settler.shutdown(wait=True)
 
     async def _process(
         self, source: str, language: str | None, job: Job, fetch_page: bool
@@ -134,10 +143,11 @@ class EntryProcessor:
             return analysed
         article = analysed.article
         identity = ArticleIdentity.of(link, article.url, article.declared_canonical)
-        keys = identity.lock_keys(analysed.fingerprint)
-        locked = self._settle_lock(keys) if self._settle_lock else nullcontext()
-        with self._times.measure("settle"), locked:
-            outcome, filing = self._settle(source, language, job, identity, analysed)
+        loop = asyncio.get_running_loop()
+        with self._times.measure("settle"):
+            outcome, filing = await loop.run_in_executor(
+                self._settler, self._settle, source, language, job, identity, analysed
+            )
         if filing is not None and self._filer.write_files:
             return await self._write(job, filing) or outcome
         return outcome
@@ -199,21 +209,23 @@ class EntryProcessor:
         identity: ArticleIdentity,
         analysed: Analysed,
     ) -> tuple[EntryOutcome, Filing | None]:
-        """Dedup, store and name the file of one analysed article. No awaits inside: the
-        check and the insert cannot interleave with another entry's."""
-        now = self._clock()
-        known = look(self._store, job, identity, analysed)
-        intent = decide(
-            job,
-            identity,
-            analysed,
-            known,
-            source=source,
-            language=language,
-            file_all=self._settings.file_all,
-            now=now,
-        )
-        return self._carry_out(job, intent, now)
+        """Dedup, store and name the file of one analysed article, on the settling thread,
+        under the settle lock when processes share the database."""
+        keys = identity.lock_keys(analysed.fingerprint)
+        with self._settle_lock(keys) if self._settle_lock else nullcontext():
+            now = self._clock()
+            known = look(self._store, job, identity, analysed)
+            intent = decide(
+                job,
+                identity,
+                analysed,
+                known,
+                source=source,
+                language=language,
+                file_all=self._settings.file_all,
+                now=now,
+            )
+            return self._carry_out(job, intent, now)
 
     def _carry_out(
         self, job: Job, intent: Intent, now: datetime
