@@ -3,9 +3,11 @@ run as a user runs it. These are the tests that say the vertical slice works."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,8 @@ from tests.site import (
     rss,
     seed_paragraphs,
 )
+from watcher.config import load_config
+from watcher.services.app import fetch_pass
 
 FILE_NAME = re.compile(r"^(\d{3,})_([0-9a-f]{16})\.txt$")
 # Labelled relevant in eval/relevance (en, ko, ru, en): they must reach the corpus.
@@ -167,3 +171,24 @@ def test_a_verbose_pass_says_where_its_time_went(
     stages = ["start-up", "feeds", "pages", "analysis", "settle", "files", "manifest"]
     assert sorted(times) == sorted(stages)
     assert all(seconds > 0 for seconds in times.values()), times
+
+
+def test_a_pass_in_a_long_running_process_leaves_no_thread_behind(
+    beat_site: tuple[Site, list[FeedItem]], seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """Articles are settled on a thread of the pass's own: the daemon runs a pass an
+    hour for months, so the thread must end with its pass."""
+    site, _items = beat_site
+    path = write_config(
+        tmp_path / "watcher.toml",
+        database_url=database_url,
+        corpus=seed_corpus,
+        sources=[{"name": "Beat", "url": site.url("/feed.xml"), "max_age_days": 30}],
+    )
+    config = load_config(path, environ={})
+
+    for _pass in range(2):
+        report = asyncio.run(fetch_pass(config, config.sources, workers=0))
+        assert not report.all_failed
+        assert not [t.name for t in threading.enumerate() if t.name.startswith("watcher-settle")]
+    assert sum(1 for _ in seed_corpus.glob("[0-9][0-9][0-9]_*.txt")) > 5, "articles filed"
