@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,7 +19,36 @@ from watcher.store._rows import (
 from watcher.store.models import Band, Item, Paragraph, Setting, UrlAlias
 
 if TYPE_CHECKING:
-    from watcher.dedup.neardup import NearDupRule
+    from watcher.dedup.neardup import NearDupRule, Passage
+
+# Stored texts' passages kept in memory (by item and the text's own hash): a text that shares
+# paragraphs with many new ones is compared again and again in a pass, and shingling it
+# each time was a sixth of the settle step. About 16 KB each for a long article.
+_PASSAGES_KEPT = 1024
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class RecentlyUsed(Generic[K, V]):
+    """A small least-recently-used map, safe to share between threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._values: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K, make: Callable[[], V]) -> V:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = make()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
 
 
 class StoreBase:
@@ -28,6 +59,7 @@ class StoreBase:
         command that only reads never imports numpy for it); the default rule if None."""
         self.engine = engine
         self._dedup = dedup
+        self._passages: RecentlyUsed[tuple[int, int], Passage] = RecentlyUsed(_PASSAGES_KEPT)
         # Called inside the transaction that records new entries, with the ids of those
         # waiting for their first try: a task queue enqueues their jobs there, so that
         # the entries and their jobs are committed together or not at all.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, update
@@ -148,10 +149,13 @@ class ItemsMixin(StoreBase):
         if not candidates:
             return None
         rule = self.dedup
-        for item_id, stored, title, copy_of in connection.execute(_TEXTS, {"ids": candidates}):
+        rows = connection.execute(_TEXTS, {"ids": candidates})
+        for item_id, stored, title, copy_of in rows:
             # An article (copy_of NULL, nearly always) needs no further question.
             article = int(item_id) if copy_of is None else self._root(connection, int(copy_of))
-            theirs = rule.passage(stored, title)
+            theirs = self._passages.get(
+                (int(item_id), hash((stored, title))), partial(rule.passage, stored, title)
+            )
             whole = (
                 rule.whole_copy(passage, theirs)
                 if passage is not None
