@@ -276,7 +276,7 @@ def _scale(size: int, texts: list[str]) -> None:
     )
     print(
         f"index of {size:>7,} items: lookup {figures};"
-        f" index {index_bytes / size:,.0f} bytes per item on disk, none in memory"
+        f" index {index_bytes / size:,.0f} bytes per item on disk"
     )
 
 
