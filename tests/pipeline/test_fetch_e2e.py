@@ -45,6 +45,16 @@ def _corpus_files(folder: Path) -> dict[str, str]:
     }
 
 
+def _beat_config(site: Site, corpus: Path, database_url: str, tmp_path: Path) -> Path:
+    """A configuration with the beat site's feed as its one source."""
+    return write_config(
+        tmp_path / "watcher.toml",
+        database_url=database_url,
+        corpus=corpus,
+        sources=[{"name": "Beat", "url": site.url("/feed.xml"), "max_age_days": 30}],
+    )
+
+
 @pytest.fixture
 def beat_site(httpserver: HTTPServer, seed_corpus: Path) -> tuple[Site, list[FeedItem]]:
     """Real pages on the beat behind one feed: labelled articles (served in their own
@@ -84,12 +94,7 @@ def test_fetch_files_relevant_articles_and_second_pass_is_a_no_op(
 ) -> None:
     """First pass files what is relevant, correctly named; the second downloads no page."""
     site, items = beat_site
-    config = write_config(
-        tmp_path / "watcher.toml",
-        database_url=database_url,
-        corpus=seed_corpus,
-        sources=[{"name": "Beat", "url": site.url("/feed.xml"), "max_age_days": 30}],
-    )
+    config = _beat_config(site, seed_corpus, database_url, tmp_path)
     seeds_before = _corpus_files(seed_corpus)
 
     first = run_watcher("fetch", config=config)
@@ -156,12 +161,7 @@ def test_a_verbose_pass_says_where_its_time_went(
     """`watcher -v fetch` logs the seconds of each stage: start-up, feeds, pages,
     analysis, settle, files and the manifest (waits summed over what was in flight)."""
     site, _items = beat_site
-    config = write_config(
-        tmp_path / "watcher.toml",
-        database_url=database_url,
-        corpus=seed_corpus,
-        sources=[{"name": "Beat", "url": site.url("/feed.xml"), "max_age_days": 30}],
-    )
+    config = _beat_config(site, seed_corpus, database_url, tmp_path)
 
     done = run_watcher("-v", "fetch", config=config)
 
@@ -179,12 +179,7 @@ def test_a_pass_in_a_long_running_process_leaves_no_thread_behind(
     """Articles are settled on a thread of the pass's own: the daemon runs a pass an
     hour for months, so the thread must end with its pass."""
     site, _items = beat_site
-    path = write_config(
-        tmp_path / "watcher.toml",
-        database_url=database_url,
-        corpus=seed_corpus,
-        sources=[{"name": "Beat", "url": site.url("/feed.xml"), "max_age_days": 30}],
-    )
+    path = _beat_config(site, seed_corpus, database_url, tmp_path)
     config = load_config(path, environ={})
 
     for _pass in range(2):
