@@ -7,9 +7,9 @@ confusion list (false positives and negatives with their ids and scores), the bo
 articles (the two readers disagreed: excluded from the figures), and articles per second
 on one core. A tie that only one reader gave (ties_optional) is counted neither way.
 
-The shipped model was fitted on these articles, so these figures are in-sample;
-scripts/train_relevance.py prints the cross-validated ones, which say how it does on
-articles it has not seen.
+The shipped model was fitted on these articles (both rounds), so these figures are
+in-sample; scripts/train_relevance.py prints the cross-validated ones, which say how it
+does on articles it has not seen.
 """
 
 from __future__ import annotations
@@ -56,17 +56,16 @@ def main() -> None:
     unseen = {str(a["id"]) for a in articles.values() if a.get("added")}
     print(
         f"threshold {args.threshold}: {len(judged)} articles judged, "
-        f"{len(labels) - len(judged)} borderline; the model was fitted on the first round's "
-        f"{sum(lab['id'] not in unseen for lab in judged)} (in-sample), not on the second "
-        f"round's {sum(lab['id'] in unseen for lab in judged)} (scripts/train_relevance.py "
-        "prints cross-validated figures)"
+        f"{len(labels) - len(judged)} borderline; the model was fitted on all of them, both "
+        "rounds, so these figures are in-sample (scripts/train_relevance.py prints "
+        "cross-validated ones)"
     )
     is_relevant = lambda lab: lab["verdict"] == "relevant"  # noqa: E731
     print(_figures("relevant", _counts(judged, verdicts, is_relevant)))
-    fitted = [lab for lab in judged if lab["id"] not in unseen]
-    print(_figures("  first round (fitted)", _counts(fitted, verdicts, is_relevant)))
+    first = [lab for lab in judged if lab["id"] not in unseen]
+    print(_figures("  first round", _counts(first, verdicts, is_relevant)))
     later = [lab for lab in judged if lab["id"] in unseen]
-    print(_figures("  second round (unseen)", _counts(later, verdicts, is_relevant)))
+    print(_figures("  second round (hard kinds)", _counts(later, verdicts, is_relevant)))
     for tie in TIES:
         counts = _tie_counts(judged, verdicts, tie)
         print(_figures(f"  {tie}", counts))

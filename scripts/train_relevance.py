@@ -1,6 +1,5 @@
 """Train the relevance model from the labelled development set.
 
-    pip install -e '.[train]'    # scikit-learn; watcher itself does not need it
     python scripts/train_relevance.py [--shared ../shared] [--write]
 
 Two parts, over the evidence features of watcher.relevance.features (a handful of
@@ -8,6 +7,10 @@ numbers per tie, not words), written to watcher/data/relevance_model.json with -
 
 - a logistic regression per tie (how strongly an article bears on it: its labels);
 - gradient-boosted trees over the strongest ties' features (whether it is relevant).
+
+The learners are watcher's own (watcher.relevance.training, numpy only): the same code
+refits the model at every mark the user makes, on these examples and the marks. --write
+also writes the examples' features (watcher/data/relevance_examples.json, no text).
 
 Prints cross-validated figures first: the shipped model is fitted on all judged
 articles, and the folds show how it does on articles it has not seen (one split in
@@ -29,13 +32,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import GradientBoostingClassifier
 
 from watcher.relevance.classify import TIES, scan, tie_evidence
-from watcher.relevance.features import FEATURE_NAMES, article_features, features, has_evidence
-from watcher.relevance.model import Node, TieModel, Trees
+from watcher.relevance.features import article_features, features, has_evidence
+from watcher.relevance.model import MODEL_FILE, Model, TieModel, Trees, model_document
+from watcher.relevance.teach import EXAMPLES_FILE, TrainingSet
+from watcher.relevance.training import Booster, fit_tie
 
-MODEL = Path(__file__).resolve().parents[1] / "watcher" / "data" / "relevance_model.json"
+MODEL = MODEL_FILE
 Sample = tuple[str, tuple[float, ...], bool]  # id, features, label
 TOP = 3  # ties the trees read
 _REPEATS = 10
@@ -63,10 +67,21 @@ def main() -> None:
     _cross_validate(data, args.l2)
     if args.write:
         ties = {tie: fit(tie_samples, args.l2) for tie, tie_samples in data.ties.items()}
-        MODEL.parent.mkdir(parents=True, exist_ok=True)
-        document = serialise(ties, fit_trees(data.articles))
+        model = Model(ties, fit_trees(data.articles))
+        document = model_document(model, _TRAINED_ON)
         MODEL.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {MODEL}")
+        examples = training_set(data).document()
+        EXAMPLES_FILE.write_text(json.dumps(examples) + "\n", encoding="utf-8")
+        print(f"wrote {MODEL} and {EXAMPLES_FILE}")
+
+
+def training_set(data: Data) -> TrainingSet:
+    """The examples a mark's refit starts from: these, without their ids."""
+    return TrainingSet(
+        [(values, label) for _id, values, label in data.articles],
+        {tie: [(values, label) for _id, values, label in rows] for tie, rows in data.ties.items()},
+        TOP,
+    )
 
 
 def labelled_folder(parser: argparse.ArgumentParser, shared: Path) -> Path:
@@ -79,15 +94,11 @@ def labelled_folder(parser: argparse.ArgumentParser, shared: Path) -> Path:
 
 
 def fitted_labels(folder: Path) -> list[dict[str, Any]]:
-    """The judged development labels the shipped model is fitted on: those of the first
-    round's articles. The second round's (articles marked ``added``: the hard kinds of
-    issue 22) measure the shipped model on what it has not seen until a refit takes
-    them in; fitting on them silently would make every in-sample figure a new model's."""
-    added = {a["id"] for a in _jsonl(folder / "articles.jsonl") if a.get("added")}
+    """The judged development labels the shipped model is fitted on: every one of both
+    rounds (the second, marked ``added`` in articles.jsonl, holds the hard kinds of issue
+    22). Borderline articles (the readers disagreed) are left out."""
     return [
-        label
-        for label in _jsonl(folder / "dev_labels.jsonl")
-        if label["verdict"] != "borderline" and label["id"] not in added
+        label for label in _jsonl(folder / "dev_labels.jsonl") if label["verdict"] != "borderline"
     ]
 
 
@@ -111,64 +122,23 @@ def samples(folder: Path) -> Data:
     return Data(ties, joint, evidence_free)
 
 
-def fit(tie_samples: list[Sample], l2: float, steps: int = 3000) -> TieModel:
-    """Logistic regression by gradient descent on standardised features, then the
-    weights are expressed on the raw features so the classifier needs no scaler."""
+def fit(tie_samples: list[Sample], l2: float) -> TieModel:
     xs = np.array([values for _id, values, _label in tie_samples], dtype=float)
-    ys = np.array([1.0 if label else 0.0 for _id, _values, label in tie_samples])
-    means = xs.mean(axis=0)
-    stds = xs.std(axis=0)
-    stds[stds == 0] = 1.0
-    zs = (xs - means) / stds
-    n = len(ys)
-    w, b = np.zeros(len(FEATURE_NAMES)), 0.0
-    rate = 0.5
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-np.clip(zs @ w + b, -60.0, 60.0)))
-        w -= rate * (zs.T @ (p - ys) / n + l2 * w / n)
-        b -= rate * float((p - ys).mean())
-    raw_w = w / stds
-    raw_b = b - float((w * means / stds).sum())
-    return TieModel(tuple(float(v) for v in raw_w), raw_b)
+    ys = np.array([label for _id, _values, label in tie_samples])
+    return fit_tie(xs, ys, l2=l2)
 
 
-def make_booster(**changes: Any) -> GradientBoostingClassifier:
-    """The shipped trees' learner, unfitted; ``changes`` override its settings (the
-    comparison in scripts/relevance_alternatives.py tries variants of it)."""
-    settings: dict[str, Any] = {"n_estimators": 100, "max_depth": 2, "learning_rate": 0.1}
-    return GradientBoostingClassifier(init="zero", random_state=0, **(settings | changes))
+def make_booster() -> Booster:
+    """The shipped trees' learner, unfitted (scripts/relevance_alternatives.py compares
+    others with it)."""
+    return Booster(n_estimators=100, max_depth=2, rate=0.1)
 
 
 def fit_trees(article_samples: list[Sample]) -> Trees:
-    """Shallow trees, few of them, from zero: 183 articles support little more."""
+    """Shallow trees, few of them, from zero: a few hundred articles support little more."""
     xs = np.array([values for _id, values, _label in article_samples], dtype=float)
     ys = np.array([label for _id, _values, label in article_samples])
-    booster = make_booster().fit(xs, ys)
-    trees = Trees(
-        init=0.0,
-        rate=booster.learning_rate,
-        top=TOP,
-        trees=tuple(_nodes(estimator.tree_) for estimator in booster.estimators_[:, 0]),
-    )
-    # The classifier walks the exported trees itself: they must say what sklearn says.
-    theirs = booster.predict_proba(xs)[:, 1]
-    ours = np.array([trees.probability(values) for values in xs])
-    if not np.allclose(theirs, ours, atol=1e-9):
-        raise RuntimeError("exported trees disagree with scikit-learn's predictions")
-    return trees
-
-
-def _nodes(tree: Any) -> tuple[Node, ...]:  # sklearn's Tree: no type stubs
-    return tuple(
-        Node(
-            feature=int(tree.feature[i]) if tree.children_left[i] >= 0 else -1,
-            threshold=float(tree.threshold[i]),
-            left=int(tree.children_left[i]),
-            right=int(tree.children_right[i]),
-            value=float(tree.value[i][0][0]),
-        )
-        for i in range(tree.node_count)
-    )
+    return make_booster().fit(xs, ys).exported(TOP)
 
 
 def _cross_validate(data: Data, l2: float) -> None:
@@ -288,24 +258,7 @@ def _fold(sample_id: str, repeat: int) -> int:
     return int(hashlib.sha256(salted.encode()).hexdigest(), 16) % _FOLDS
 
 
-def serialise(ties: dict[str, TieModel], trees: Trees) -> dict[str, object]:
-    return {
-        "features": list(FEATURE_NAMES),
-        "trained_on": "shared/eval/relevance/dev_labels.jsonl (borderline excluded)",
-        "ties": {
-            tie: {"weights": [round(w, 6) for w in m.weights], "bias": round(m.bias, 6)}
-            for tie, m in ties.items()
-        },
-        "relevance": {
-            "init": trees.init,
-            "rate": trees.rate,
-            "top": trees.top,
-            "trees": [
-                [[n.feature, n.threshold, n.left, n.right, n.value] for n in tree]
-                for tree in trees.trees
-            ],
-        },
-    }
+_TRAINED_ON = "shared/eval/relevance/dev_labels.jsonl, both rounds (borderline excluded)"
 
 
 def _jsonl(path: Path) -> list[dict]:  # type: ignore[type-arg]

@@ -33,17 +33,19 @@ def items_list(
     show_all: Annotated[bool, typer.Option("--all", help="Not only the relevant.")] = False,
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 30,
 ) -> None:
-    """The newest articles with their verdict, labels, mark and file."""
+    """The newest articles with their score, verdict, ties, mark and file. The verdict
+    and ties are yours where you marked the article, else the classifier's."""
     with database(load(ctx)) as store:  # it only reads: the corpus folder is the writers'
         items = store.list_items(relevant_only=not show_all, limit=limit)
     table = Table(title="watcher items", title_justify="left")
-    for column in ("id", "score", "labels", "mark", "file", "title"):
+    for column in ("id", "score", "verdict", "labels", "mark", "file", "title"):
         table.add_column(column)
     for item in items:
         table.add_row(
             str(item.id),
-            f"{item.score:.2f}",
-            ", ".join(item.labels),
+            f"{item.score:.3f}",
+            "relevant" if item.counts_as_relevant else "not relevant",
+            ", ".join(item.ties),
             item.user_mark or "",
             item.file or "",
             item.title or item.url or "",
@@ -112,7 +114,7 @@ def items_mark(
                 mark,
                 label or [],
                 datetime.now(UTC),
-                ties=config.lexicon().names,
+                config.lexicon(),
             )
         except (LookupError, ValueError) as exc:
             fail(f"watcher items mark: {exc.args[0]}")

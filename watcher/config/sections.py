@@ -268,6 +268,7 @@ class PartyConfig(_Strict):
     anchors: list[str] = []
     voice: list[str] = []  # first-person terms, in a text whose opening matches voice_when
     voice_when: list[str] = []
+    participant: list[str] = []  # a sentence naming the party only as a group's member
 
 
 class TopicConfig(_Strict):

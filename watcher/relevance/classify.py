@@ -119,6 +119,8 @@ class Scan:
     hits: tuple[_Hit, ...]
     title_ties: frozenset[str]
     lexicon: Lexicon
+    title_parties: frozenset[str] = frozenset()
+    attributed: frozenset[int] = frozenset()  # sentences naming a party as a source
 
 
 def _mean_model(models: dict[str, TieModel]) -> TieModel:
@@ -220,25 +222,59 @@ def scan(title: str | None, text: str, lexicon: Lexicon | None = None) -> Scan:
     lexicon = lexicon or default_lexicon()
     sentences, paragraphs = _sentences(text)
     named = _all_named(sentences, lexicon)
-    title_hits = _hits([title], _all_named([title], lexicon), lexicon) if title else []
+    title_named = _all_named([title], lexicon) if title else []
+    title_hits = _hits([title], title_named, lexicon) if title else []
     title_ties = frozenset(hit.tie for hit in title_hits)
     hits = tuple(_hits(sentences, named, lexicon))
-    return Scan(tuple(sentences), tuple(paragraphs), tuple(named), hits, title_ties, lexicon)
+    attribution = lexicon.attribution
+    attributed = frozenset(
+        i
+        for i in {hit.position for hit in hits}
+        if attribution is not None and attribution.search(sentences[i].lower())
+    )
+    return Scan(
+        tuple(sentences),
+        tuple(paragraphs),
+        tuple(named),
+        hits,
+        title_ties,
+        lexicon,
+        title_parties=title_named[0].parties if title_named else frozenset(),
+        attributed=attributed,
+    )
 
 
 def tie_evidence(found: Scan, tie: str) -> TieEvidence:
     hits = [hit for hit in found.hits if hit.tie == tie]
     first, second = next(t.parties for t in found.lexicon.topics if t.name == tie)
     n = max(1, len(found.sentences))
+    lead = any(hit.position < 3 for hit in hits)
+    opening = found.named[:3]
     return TieEvidence(
         direct=sum(1 for hit in hits if hit.weight >= 0.7),
         near=sum(1 for hit in hits if hit.weight < 0.7),
         title=tie in found.title_ties,
-        lead=any(hit.position < 3 for hit in hits),
+        lead=lead,
         relation=sum(1 for hit in hits if found.lexicon.relation.search(hit.sentence.lower())),
         share_a=sum(first in named.parties for named in found.named) / n,
         share_b=sum(second in named.parties for named in found.named) / n,
         paragraph=_best_paragraph(found, hits),
+        attributed=sum(1 for hit in hits if hit.position in found.attributed),
+        alone=max(_alone(found, first, second), _alone(found, second, first)) / n,
+        title_one=tie not in found.title_ties and len(found.title_parties & {first, second}) == 1,
+        lead_one=not lead and any(bool(named.parties & {first, second}) for named in opening),
+    )
+
+
+def _alone(found: Scan, party: str, other: str) -> int:
+    """Sentences naming ``party`` with ``other`` neither there nor next to it: how much
+    of the text is about one party alone."""
+    named = found.named
+    return sum(
+        1
+        for i, here in enumerate(named)
+        if party in here.parties
+        and not any(other in named[j].parties for j in (i - 1, i, i + 1) if 0 <= j < len(named))
     )
 
 
@@ -310,6 +346,8 @@ def _all_named(sentences: list[str], lexicon: Lexicon) -> list[_Named]:
     for name, party in lexicon.parties.items():
         if party.voice_when is not None and party.voice_when.search(joined[:_OPENING]):
             parties[name] |= where(party.voice)
+        if party.participant is not None:
+            parties[name] -= where(party.participant)
     topics = {topic.name: where(topic.terms) for topic in lexicon.topics}
     context = {topic.name: where(topic.context_terms) for topic in lexicon.topics}
     for topic in lexicon.topics:

@@ -25,6 +25,10 @@ FEATURE_NAMES = (
     "length",  # log of the number of sentences
     "together",  # sqrt(share_a * share_b): both parties present through the article
     "paragraph",  # log(1 + weighted evidence in the paragraph that has the most)
+    "attributed",  # share of evidence sentences naming a party as a source ("according to")
+    "alone",  # share of sentences about one party alone (the other not there or next to it)
+    "title_one",  # the title names one party of the tie, not the tie
+    "lead_one",  # the first three sentences name a party but carry no evidence of the tie
 )
 
 
@@ -40,6 +44,10 @@ class TieEvidence:
     share_a: float
     share_b: float
     paragraph: float
+    attributed: float = 0.0
+    alone: float = 0.0
+    title_one: bool = False
+    lead_one: bool = False
 
 
 def features(evidence: TieEvidence, n_sentences: int) -> tuple[float, ...]:
@@ -56,6 +64,10 @@ def features(evidence: TieEvidence, n_sentences: int) -> tuple[float, ...]:
         math.log(max(1, n_sentences)),
         math.sqrt(evidence.share_a * evidence.share_b),
         math.log1p(evidence.paragraph),
+        evidence.attributed / max(1.0, evidence.direct + evidence.near),
+        evidence.alone,
+        1.0 if evidence.title_one else 0.0,
+        1.0 if evidence.lead_one else 0.0,
     )
 
 

@@ -29,6 +29,9 @@ class Party:
     # names the party in a text whose opening matches ``voice_when`` (a dateline).
     voice: re.Pattern[str] | None = None
     voice_when: re.Pattern[str] | None = None
+    # a sentence matching this names the party only as a member of a group (Russia in
+    # the six-party talks): it does not count there
+    participant: re.Pattern[str] | None = None
 
     def may_be_in(self, text: str) -> bool:
         return self.anchors is None or any(anchor in text for anchor in self.anchors)
@@ -51,6 +54,8 @@ class Lexicon:
     parties: Mapping[str, Party]
     topics: tuple[Topic, ...]
     relation: re.Pattern[str]
+    # a party named as the source of a report ("according to Seoul's spy agency")
+    attribution: re.Pattern[str] | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -92,6 +97,7 @@ def build_lexicon(
         parties=built,
         topics=tuple(_topic(t, built) for t in topic_tables),
         relation=_compile("relation", data["relation"]["terms"]),
+        attribution=_compile("attribution", data["attribution"]["terms"]),
     )
 
 
@@ -109,12 +115,14 @@ def _party(table: Mapping[str, Any]) -> Party:
     voice, voice_when = table.get("voice") or [], table.get("voice_when") or []
     if bool(voice) != bool(voice_when):
         raise ValueError(f"party {name!r}: voice and voice_when go together")
+    participant = table.get("participant") or []
     return Party(
         name=name,
         pattern=_compile(f"party {name!r}", table["terms"]),
         anchors=tuple(anchors) if anchors else None,
         voice=_compile(f"party {name!r} voice", voice) if voice else None,
         voice_when=_compile(f"party {name!r} voice_when", voice_when) if voice_when else None,
+        participant=_compile(f"party {name!r} participant", participant) if participant else None,
     )
 
 

@@ -3,7 +3,8 @@
 Marking an unfiled article relevant files it; marking a filed one irrelevant keeps its
 file (the corpus is the user's) and records the mark in the manifest. Marks are never
 overwritten by the classifier: they are stored apart from its verdicts, and they teach
-it (``examples``) through similarity.
+it twice: every mark refits the model (``watcher.relevance.teach``), and an article close
+to a marked one follows the mark (``examples``, through similarity).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from datetime import datetime
 from pathlib import Path
 
 from watcher.corpus import highest_number, render, write_exclusive, write_manifest
-from watcher.relevance.classify import TIES, Example
+from watcher.relevance.classify import Example
+from watcher.relevance.lexicon import Lexicon, default_lexicon
 from watcher.relevance.similarity import vector
+from watcher.relevance.teach import refit
 from watcher.store import ItemSummary, Store
 
 __all__ = ["MARKS", "MarkResult", "examples", "file_item", "mark_item"]
@@ -37,9 +40,13 @@ def mark_item(
     mark: str,
     labels: Sequence[str],
     now: datetime,
-    ties: Sequence[str] = TIES,
+    lexicon: Lexicon | None = None,
 ) -> MarkResult:
-    """Raises LookupError for an unknown item and ValueError for a bad mark or label."""
+    """Record the mark, file or keep the article, and refit the model with it (read
+    with ``lexicon``, the configured one). Raises LookupError for an unknown item and
+    ValueError for a bad mark or label."""
+    lexicon = lexicon or default_lexicon()
+    ties = lexicon.names
     if mark not in MARKS:
         raise ValueError(f"a mark is one of {', '.join(MARKS)}, not {mark!r}")
     unknown = [label for label in labels if label not in ties]
@@ -49,6 +56,7 @@ def mark_item(
     if item is None:
         raise LookupError(f"no item is known by {id_or_url!r}")
     version = store.add_mark(item.id, mark, labels, now)
+    refit(store, lexicon, version, now)
     filed = None
     if mark == "relevant" and item.file is None:
         filed = file_item(store, corpus, item, now)

@@ -21,10 +21,21 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from watcher.relevance.features import FEATURE_NAMES
 
-__all__ = ["MODEL_FILE", "Model", "Node", "TieModel", "Trees", "load_model", "sigmoid"]
+__all__ = [
+    "MODEL_FILE",
+    "Model",
+    "Node",
+    "TieModel",
+    "Trees",
+    "load_model",
+    "model_document",
+    "model_from_document",
+    "sigmoid",
+]
 
 MODEL_FILE = Path(__file__).parent.parent / "data" / "relevance_model.json"
 
@@ -82,9 +93,16 @@ class Model:
 
 
 def load_model(path: Path = MODEL_FILE) -> Model:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return model_from_document(json.loads(path.read_text(encoding="utf-8")))
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+
+
+def model_from_document(data: dict[str, Any]) -> Model:
+    """A model from its JSON document (the shipped file, or a taught model's row)."""
     if tuple(data["features"]) != FEATURE_NAMES:
-        raise ValueError(f"{path}: trained on other features than this code computes")
+        raise ValueError("trained on other features than this code computes")
     trees = data["relevance"]
     return Model(
         ties={
@@ -98,3 +116,23 @@ def load_model(path: Path = MODEL_FILE) -> Model:
             trees=tuple(tuple(Node(*node) for node in tree) for tree in trees["trees"]),
         ),
     )
+
+
+def model_document(model: Model, trained_on: str) -> dict[str, Any]:
+    return {
+        "features": list(FEATURE_NAMES),
+        "trained_on": trained_on,
+        "ties": {
+            tie: {"weights": [round(w, 6) for w in m.weights], "bias": round(m.bias, 6)}
+            for tie, m in model.ties.items()
+        },
+        "relevance": {
+            "init": model.relevance.init,
+            "rate": model.relevance.rate,
+            "top": model.relevance.top,
+            "trees": [
+                [[n.feature, n.threshold, n.left, n.right, n.value] for n in tree]
+                for tree in model.relevance.trees
+            ],
+        },
+    }

@@ -76,7 +76,14 @@ async def fetch_pass(
 
 
 def make_classifier(config: Config, store: Store) -> KeywordClassifier:
-    """The configured classifier, taught by the user's marks as they are now."""
+    """The configured classifier, taught by the user's marks as they are now: the model
+    refitted with them, and their pull on similar articles. What the pipeline uses."""
+    from watcher.relevance.teach import taught_model
+
+    lexicon = config.lexicon()
     return KeywordClassifier(
-        config.classify.threshold, examples=examples(store), lexicon=config.lexicon()
+        config.classify.threshold,
+        model=taught_model(store, lexicon, datetime.now(UTC)),
+        examples=examples(store),
+        lexicon=lexicon,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy
 from sqlalchemy import exists, func, or_
@@ -15,6 +16,8 @@ from watcher.store._digest_rows import Candidate, Copy, DigestRecord
 from watcher.store._rows import ITEMS_TABLE
 from watcher.store.models import DigestItem, Entry, Item, SentDigest, Source
 
+# The ties shown: the user's (given with a mark) where given, else the classifier's.
+SHOWN_LABELS = func.coalesce(ITEMS_TABLE.c.user_labels, ITEMS_TABLE.c.labels)
 # An article is timestamped when it is analysed and committed a moment later: a digest
 # chosen in between would miss it if the next window began exactly at the last choice.
 # The window overlaps by this much; the record of what was sent keeps it from repeating.
@@ -30,11 +33,18 @@ _CANDIDATE_COLUMNS = (
     "fetched",
     "relevant",
     "score",
-    "labels",
+    "labels",  # the shown labels (SHOWN_LABELS) take this place
     "tie_scores",
     "evidence",
     "user_mark",
 )
+
+
+def _candidate_columns() -> list[Any]:
+    return [
+        SHOWN_LABELS.label("labels") if name == "labels" else ITEMS_TABLE.c[name]
+        for name in _CANDIDATE_COLUMNS
+    ]
 
 
 class DigestsMixin(StoreBase):
@@ -59,7 +69,7 @@ class DigestsMixin(StoreBase):
     ) -> list[Candidate]:
         """Articles stored since ``since`` that are relevant, marked so, or scored at
         least ``floor``; without those ``recipient`` was already sent (None: all)."""
-        columns = [ITEMS_TABLE.c[name] for name in _CANDIDATE_COLUMNS]
+        columns = _candidate_columns()
         query = (
             sqlalchemy.select(*columns, func.substr(ITEMS_TABLE.c.text, 1, _EXCERPT_CHARS))
             .where(col(Item.is_seed).is_(False))
@@ -90,7 +100,7 @@ class DigestsMixin(StoreBase):
         """The newest relevant articles (by your mark, else the classifier's verdict),
         for the Atom feed: newest published first (found, when the date is unknown), as
         a reader lists them; an old article found today does not head the feed."""
-        columns = [ITEMS_TABLE.c[name] for name in _CANDIDATE_COLUMNS]
+        columns = _candidate_columns()
         dated = func.coalesce(col(Item.published), col(Item.fetched))
         query = (
             sqlalchemy.select(*columns, func.substr(ITEMS_TABLE.c.text, 1, _EXCERPT_CHARS))
@@ -108,7 +118,7 @@ class DigestsMixin(StoreBase):
         if since is not None:
             query = query.where(dated >= since)
         if label is not None:
-            query = query.where(sqlalchemy.cast(Item.labels, sqlalchemy.Text).like(f'%"{label}"%'))
+            query = query.where(sqlalchemy.cast(SHOWN_LABELS, sqlalchemy.Text).like(f'%"{label}"%'))
         with self.engine.connect() as connection:
             return [Candidate.of(row) for row in connection.execute(query)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from watcher.dedup.urls import canonical_url, url_hash
@@ -14,7 +14,9 @@ from watcher.store._rows import (
     ItemSummary,
     item_summary,
 )
-from watcher.store.models import Item, Mark, Setting, UrlAlias
+from watcher.store.models import Item, Mark, Setting, TaughtModel, UrlAlias
+
+_KEPT_MODELS = 5  # taught models kept before the newest: what was used a moment ago
 
 
 class MarksMixin(StoreBase):
@@ -35,8 +37,9 @@ class MarksMixin(StoreBase):
         with self._session() as session:
             query = select(Item).where(col(Item.is_seed).is_(False))
             if relevant_only:
-                query = query.where(
-                    (col(Item.relevant).is_(True)) | (col(Item.user_mark) == "relevant")
+                query = query.where(  # by the user's mark where given
+                    (col(Item.user_mark) == "relevant")
+                    | ((col(Item.relevant).is_(True)) & (col(Item.user_mark).is_(None)))
                 )
             rows = session.exec(query.order_by(col(Item.id).desc()).limit(limit)).all()
             return [item_summary(row) for row in rows]
@@ -69,11 +72,17 @@ class MarksMixin(StoreBase):
         self._update(Item, item_id, values)
 
     def add_mark(self, item_id: int, mark: str, labels: Sequence[str], now: datetime) -> int:
-        """Record the user's judgement; returns the new model version, which tells a
-        running daemon that its classifier has something new to learn."""
+        """Record the user's judgement and the ties given with it (none given with
+        "relevant": the classifier's labels stand); returns the new model version, which
+        tells a running daemon that its classifier has something new to learn."""
         with self._session() as session:
             session.add(Mark(item_id=item_id, mark=mark, labels=list(labels), created=now))
-            session.execute(update(Item).where(col(Item.id) == item_id).values(user_mark=mark))
+            given = list(labels) if labels or mark != "relevant" else None
+            session.execute(
+                update(Item)
+                .where(col(Item.id) == item_id)
+                .values(user_mark=mark, user_labels=given)
+            )
             version = int(self._setting(session, "model_version") or "0") + 1
             session.merge(Setting(name="model_version", value=str(version)))
             session.commit()
@@ -84,13 +93,33 @@ class MarksMixin(StoreBase):
             return int(self._setting(session, "model_version") or "0")
 
     def marked_examples(self) -> list[tuple[str, str, str, tuple[str, ...]]]:
-        """(title, text, mark, labels) of every marked item, its latest mark only."""
+        """(title, text, mark, labels) of every marked item, its latest mark only, in
+        item order (a refit on the same marks is the same model)."""
         with self._session() as session:
             marks = session.exec(select(Mark).order_by(col(Mark.id))).all()
             latest = {mark.item_id: mark for mark in marks}
-            items = session.exec(select(Item).where(col(Item.id).in_(list(latest)))).all()
+            items = session.exec(
+                select(Item).where(col(Item.id).in_(list(latest))).order_by(col(Item.id))
+            ).all()
             return [
                 (item.title or "", item.text, latest[item.id].mark, tuple(latest[item.id].labels))
                 for item in items
                 if item.id is not None
             ]
+
+    def save_taught_model(self, version: int, document: str, marks: int, now: datetime) -> None:
+        """Keep the model refitted for ``version`` (and the latest few before it)."""
+        with self._session() as session:
+            session.merge(TaughtModel(version=version, created=now, marks=marks, document=document))
+            session.execute(
+                delete(TaughtModel).where(col(TaughtModel.version) < version - _KEPT_MODELS)
+            )
+            session.commit()
+
+    def taught_model(self) -> tuple[int, str] | None:
+        """(model version, JSON document) of the newest taught model, if any."""
+        with self._session() as session:
+            row = session.exec(
+                select(TaughtModel).order_by(col(TaughtModel.version).desc()).limit(1)
+            ).first()
+            return (row.version, row.document) if row is not None else None

@@ -97,11 +97,22 @@ class ItemSummary:
     source: str | None
     relevant: bool
     score: float
-    labels: tuple[str, ...]
+    labels: tuple[str, ...]  # the classifier's
     evidence: tuple[str, ...]
     user_mark: str | None
     file: str | None
     file_missing: bool
+    user_labels: tuple[str, ...] | None = None  # given with the mark; None: not given
+
+    @property
+    def ties(self) -> tuple[str, ...]:
+        """The ties shown: the user's where given, else the classifier's."""
+        return self.user_labels if self.user_labels is not None else self.labels
+
+    @property
+    def counts_as_relevant(self) -> bool:
+        """The user's verdict where given, else the classifier's."""
+        return self.user_mark == "relevant" if self.user_mark else self.relevant
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +205,7 @@ def item_summary(row: Item) -> ItemSummary:
         user_mark=row.user_mark,
         file=row.file,
         file_missing=row.file_missing,
+        user_labels=tuple(row.user_labels) if row.user_labels is not None else None,
     )
 
 
@@ -316,7 +328,7 @@ def manifest_row(item: Item, duplicates: list[str], copy_of: str | None = None) 
         "authors": item.authors,
         "published": item.published.isoformat() if item.published else None,
         "fetched": item.fetched.isoformat() if item.fetched else None,
-        "labels": item.labels,
+        "labels": item.user_labels if item.user_labels is not None else item.labels,
         "score": item.score,
         "relevant": item.relevant,
         "user_mark": item.user_mark,

@@ -15,15 +15,20 @@ from watcher.store._rows import _utc
 _SNIPPET_WORDS = 24
 
 # The filters, the same on both databases. Labels are a JSON list: '"inter-korean"'
-# appears in its text exactly when the tie is one of them.
+# appears in its text exactly when the tie is one of them. The user's ties (given with a
+# mark) win over the classifier's, as their verdict does.
+_LABELS = "COALESCE(items.user_labels, items.labels)"
+_RELEVANT = (
+    "CASE WHEN items.user_mark IS NULL THEN items.relevant ELSE items.user_mark = 'relevant' END"
+)
 _FILTERS = {
-    "label": " AND CAST(items.labels AS TEXT) LIKE :label",
+    "label": f" AND CAST({_LABELS} AS TEXT) LIKE :label",
     "source": " AND items.source_name = :source",
     "since": " AND COALESCE(items.published, items.fetched) >= :since",
 }
 _COLUMNS = (
     "items.id, items.title, items.url, items.source_name, items.published,"
-    " items.labels, items.relevant, items.file"
+    f" {_LABELS}, {_RELEVANT}, items.file"
 )
 _SQLITE = (
     f"SELECT {_COLUMNS}, snippet(items_fts, -1, '«', '»', '…', {_SNIPPET_WORDS})"

@@ -11,7 +11,8 @@ databases and gives it back aware, also from SQLite, which keeps no zone).
 - ``UrlAlias``: every canonical URL known for an item (feed link, final URL, page
   canonical), so a copy is recognised before its page is downloaded.
 - ``Mark``: the user's judgements (relevant or irrelevant, with labels), which teach the
-  classifier and are never overwritten by it; ``Setting``: small named values.
+  classifier and are never overwritten by it; ``TaughtModel``: the relevance model
+  refitted with them; ``Setting``: small named values.
 - ``Paragraph``: fingerprints of an item's long paragraphs, for copies whose furniture
   differs (a seed file with its masthead versus the same article extracted from the web).
 - ``Band``: an item's MinHash LSH keys (``watcher.dedup.neardup``): the near-duplicate index,
@@ -37,6 +38,7 @@ __all__ = [
     "SentDigest",
     "Setting",
     "Source",
+    "TaughtModel",
     "UrlAlias",
 ]
 
@@ -88,6 +90,11 @@ class Item(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )
     user_mark: str | None = Field(default=None, max_length=20)
+    # the ties the user gave with their latest mark ([] with "irrelevant"); NULL: none
+    # given, the classifier's labels stand (migration 0011)
+    user_labels: list[str] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     file: str | None = Field(default=None, unique=True, max_length=255)
     file_number: int | None = Field(default=None, unique=True)
     filed_at: datetime | None = None
@@ -160,6 +167,18 @@ class Mark(SQLModel, table=True):
     mark: str = Field(max_length=20)  # relevant | irrelevant
     labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created: datetime
+
+
+class TaughtModel(SQLModel, table=True):
+    """The relevance model refitted on the shipped examples and the user's marks: one
+    row per model version (the latest is used), so every process reads the same model."""
+
+    __tablename__ = "taught_models"
+
+    version: int = Field(primary_key=True)
+    created: datetime
+    marks: int
+    document: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class Setting(SQLModel, table=True):

@@ -204,8 +204,11 @@ def group(
 
 def strongest_tie(c: Candidate) -> str | None:
     """The label with the highest score (labels are stored strongest first since tie
-    scores were; older articles keep their first label)."""
+    scores were; older articles keep their first label). An article the user marked
+    relevant without naming a tie, which the classifier gave none: its strongest tie."""
     if not c.labels:
+        if c.user_mark == "relevant" and any(c.tie_scores.values()):
+            return max(c.tie_scores, key=lambda tie: c.tie_scores[tie])
         return None
     return max(c.labels, key=lambda tie: c.tie_scores.get(tie, 0.0))
 

@@ -1,0 +1,195 @@
+"""The analyst's marks as training data: refit the relevance model on the shipped examples
+and every marked article, at every mark.
+
+The shipped examples are the labelled articles the shipped model was fitted on, kept as
+their evidence features (``watcher/data/relevance_examples.json``, written by
+``scripts/train_relevance.py``; no text). A marked article joins them with the user's
+verdict and ties, weighing ``MARK_WEIGHT`` times a shipped one: the user's own sources
+and judgement. The refit is deterministic (the same marks give the same model) and
+takes well under a second; the model is stored in the database under the mark's model
+version, so every process (the daemon, the next command) classifies with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from watcher.relevance.classify import scan, tie_evidence
+from watcher.relevance.features import FEATURE_NAMES, article_features, features
+from watcher.relevance.lexicon import Lexicon
+from watcher.relevance.model import Model, load_model, model_document, model_from_document
+from watcher.relevance.training import Booster, fit_tie
+from watcher.store import Store
+
+__all__ = [
+    "EXAMPLES_FILE",
+    "MARK_WEIGHT",
+    "Judged",
+    "TrainingSet",
+    "fit_model",
+    "judged",
+    "refit",
+    "shipped_examples",
+    "taught_model",
+]
+
+EXAMPLES_FILE = Path(__file__).parent.parent / "data" / "relevance_examples.json"
+MARK_WEIGHT = 3.0  # a marked article against a shipped one (bench/teach.py measures it)
+Sample = tuple[tuple[float, ...], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """One judged article as the learners read it."""
+
+    article: tuple[float, ...]  # the strongest ties' features
+    relevant: bool
+    ties: dict[str, Sample]  # per tie judged: its features and whether it bears on it
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSet:
+    articles: list[Sample]
+    ties: dict[str, list[Sample]]
+    top: int
+
+    def document(self) -> dict[str, Any]:
+        def rows(samples: list[Sample]) -> list[list[float]]:
+            return [[*values, 1.0 if label else 0.0] for values, label in samples]
+
+        return {
+            "features": list(FEATURE_NAMES),
+            "top": self.top,
+            "articles": rows(self.articles),
+            "ties": {tie: rows(samples) for tie, samples in self.ties.items()},
+        }
+
+    def with_judged(self, more: Sequence[Judged]) -> TrainingSet:
+        ties = {tie: list(samples) for tie, samples in self.ties.items()}
+        for one in more:
+            for tie, sample in one.ties.items():
+                if tie in ties:
+                    ties[tie].append(sample)
+        return TrainingSet(
+            [*self.articles, *((one.article, one.relevant) for one in more)], ties, self.top
+        )
+
+
+def judged(
+    title: str | None,
+    text: str,
+    relevant: bool,
+    ties: Sequence[str] | None,
+    lexicon: Lexicon,
+    top: int,
+) -> Judged:
+    """``ties``: those the article bears on; None (relevant, none named): unknown, so it
+    teaches whether it is relevant but no tie's model."""
+    found = scan(title, text, lexicon)
+    n = len(found.sentences)
+    evidence = {tie: tie_evidence(found, tie) for tie in lexicon.names}
+    per_tie: dict[str, Sample] = {}
+    if ties is not None or not relevant:
+        given = set(ties or ())
+        per_tie = {
+            tie: (features(tie_found, n), relevant and tie in given)
+            for tie, tie_found in evidence.items()
+        }
+    return Judged(article_features(list(evidence.values()), n, top), relevant, per_tie)
+
+
+def fit_model(training: TrainingSet, shipped: int, marked_weight: float = MARK_WEIGHT) -> Model:
+    """Fit both parts; the first ``shipped`` articles (and, per tie, that tie's shipped
+    samples) weigh 1, the rest ``marked_weight``."""
+    ties = {}
+    for tie, samples in training.ties.items():
+        count = _shipped_count(tie)
+        ties[tie] = fit_tie(
+            np.array([values for values, _label in samples]),
+            np.array([label for _values, label in samples]),
+            _weights(count, len(samples) - count, marked_weight),
+        )
+    xs = np.array([values for values, _label in training.articles])
+    ys = np.array([label for _values, label in training.articles])
+    booster = Booster().fit(xs, ys, _weights(shipped, len(ys) - shipped, marked_weight))
+    return Model(ties, booster.exported(training.top))
+
+
+def _weights(shipped: int, marked: int, marked_weight: float) -> np.ndarray[Any, Any]:
+    return np.concatenate([np.ones(shipped), np.full(marked, marked_weight)])
+
+
+@cache
+def shipped_examples(path: Path = EXAMPLES_FILE) -> TrainingSet:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if tuple(data["features"]) != FEATURE_NAMES:
+        raise ValueError(f"{path}: written for other features than this code computes")
+
+    def samples(rows: list[list[float]]) -> list[Sample]:
+        return [(tuple(row[:-1]), row[-1] == 1.0) for row in rows]
+
+    return TrainingSet(
+        samples(data["articles"]),
+        {tie: samples(rows) for tie, rows in data["ties"].items()},
+        int(data["top"]),
+    )
+
+
+def _shipped_count(tie: str) -> int:
+    return len(shipped_examples().ties.get(tie, ()))
+
+
+def base_fingerprint(lexicon: Lexicon) -> str:
+    """What a taught model was fitted from besides the marks: the shipped examples and
+    the lexicon the marked articles were read with. Either changed: refit."""
+    digest = hashlib.sha256(EXAMPLES_FILE.read_bytes())
+    for party in lexicon.parties.values():
+        digest.update(party.pattern.pattern.encode())
+    for topic in lexicon.topics:
+        digest.update(repr(topic).encode())
+    return digest.hexdigest()[:16]
+
+
+def refit(store: Store, lexicon: Lexicon, version: int, now: datetime) -> Model:
+    """The model fitted on the shipped examples and every mark now, stored as
+    ``version``; with no marks, the shipped model."""
+    marks = store.marked_examples()
+    if not marks:
+        return load_model()
+    shipped = shipped_examples()
+    more = [
+        judged(title, text, mark == "relevant", labels or None, lexicon, shipped.top)
+        for title, text, mark, labels in marks
+    ]
+    model = fit_model(shipped.with_judged(more), len(shipped.articles))
+    document = model_document(model, f"shipped examples and {len(marks)} marks")
+    document["base"] = base_fingerprint(lexicon)
+    store.save_taught_model(version, json.dumps(document), len(marks), now)
+    return model
+
+
+def taught_model(store: Store, lexicon: Lexicon, now: datetime) -> Model | None:
+    """The model the user's marks taught, refitted first when it is missing or older
+    than the last mark, or the shipped examples or lexicon changed since; None when
+    nothing was marked (the shipped model stands)."""
+    version = store.model_version()
+    if version == 0:
+        return None
+    stored = store.taught_model()
+    if stored is not None and stored[0] >= version:
+        document = json.loads(stored[1])
+        if document.get("base") == base_fingerprint(lexicon):
+            try:
+                return model_from_document(document)
+            except ValueError:
+                pass  # written by another version of watcher: refit below
+    return refit(store, lexicon, version, now)

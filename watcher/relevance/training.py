@@ -1,0 +1,157 @@
+"""The learners behind the relevance model, in numpy alone, so that a process that records
+a mark can refit the model at once (``watcher.relevance.teach``) without a training
+library. ``scripts/train_relevance.py`` fits the shipped model with the same code.
+
+- ``fit_tie``: logistic regression by gradient descent on standardised features; the
+  weights are then expressed on the raw features, so the classifier needs no scaler.
+- ``Booster``: gradient-boosted regression trees on the log-odds (binomial deviance, as
+  scikit-learn's ``GradientBoostingClassifier(init="zero")``): each tree is fitted to the
+  residuals by Friedman's mean-squared-error split gain, its leaves set by one Newton
+  step. Exhaustive, ordered split search: the same data give the same trees, always.
+
+Both take sample weights: the user's marks weigh more than the shipped examples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from watcher.relevance.model import Node, TieModel, Trees
+
+__all__ = ["Booster", "fit_tie"]
+
+Floats = NDArray[np.float64]
+
+
+def fit_tie(
+    xs: Floats, ys: NDArray[np.bool_], weights: Floats | None = None, *, l2: float = 1.0
+) -> TieModel:
+    """A logistic model of one tie over its evidence features."""
+    xs = np.asarray(xs, dtype=float)
+    targets = np.asarray(ys, dtype=float)
+    sample = np.ones(len(targets)) if weights is None else np.asarray(weights, dtype=float)
+    total = float(sample.sum())
+    means = xs.mean(axis=0)
+    stds = xs.std(axis=0)
+    stds[stds == 0] = 1.0
+    zs = (xs - means) / stds
+    w, b = np.zeros(xs.shape[1]), 0.0
+    rate = 0.5
+    for _ in range(3000):
+        p = 1.0 / (1.0 + np.exp(-np.clip(zs @ w + b, -60.0, 60.0)))
+        error = sample * (p - targets)
+        w -= rate * (zs.T @ error / total + l2 * w / total)
+        b -= rate * float(error.sum() / total)
+    raw_w = w / stds
+    raw_b = b - float((w * means / stds).sum())
+    return TieModel(tuple(float(v) for v in raw_w), raw_b)
+
+
+class Booster:
+    """Shallow trees, few of them: a few hundred articles support little more."""
+
+    def __init__(self, n_estimators: int = 100, max_depth: int = 2, rate: float = 0.1) -> None:
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.rate = rate
+        self.trees: list[tuple[Node, ...]] = []
+
+    def fit(
+        self, xs: Floats, ys: NDArray[np.bool_], sample_weight: Floats | None = None
+    ) -> Booster:
+        # Single precision, as the classifier compares (``Trees.probability``).
+        x32 = np.asarray(xs, dtype=np.float32)
+        targets = np.asarray(ys, dtype=float)
+        weights = np.ones(len(targets)) if sample_weight is None else np.asarray(sample_weight)
+        order = np.argsort(x32, axis=0, kind="stable")
+        raw = np.zeros(len(targets))
+        self.trees = []
+        for _ in range(self.n_estimators):
+            p = 1.0 / (1.0 + np.exp(-np.clip(raw, -60.0, 60.0)))
+            grower = _Grower(x32, order, targets - p, weights, p * (1 - p), self.max_depth)
+            tree, leaf_of = grower.grow()
+            self.trees.append(tree)
+            raw += self.rate * np.array([tree[leaf].value for leaf in leaf_of])
+        return self
+
+    def exported(self, top: int) -> Trees:
+        return Trees(init=0.0, rate=self.rate, top=top, trees=tuple(self.trees))
+
+    def predict_proba(self, xs: Floats) -> Floats:
+        """As scikit-learn's: a column per class."""
+        trees = self.exported(top=0)
+        positive = np.array([trees.probability(row) for row in np.asarray(xs, dtype=float)])
+        return np.column_stack([1 - positive, positive])
+
+
+class _Grower:
+    """One regression tree, depth first (node numbers as scikit-learn's)."""
+
+    def __init__(
+        self,
+        x32: NDArray[np.float32],
+        order: NDArray[np.intp],
+        residual: Floats,
+        weights: Floats,
+        hessian: Floats,
+        max_depth: int,
+    ) -> None:
+        self.x32, self.order = x32, order
+        self.residual, self.weights, self.hessian = residual, weights, hessian
+        self.max_depth = max_depth
+        self.nodes: list[Node] = []
+        self.leaf_of = np.zeros(len(residual), dtype=np.intp)
+
+    def grow(self) -> tuple[tuple[Node, ...], list[int]]:
+        self._node(np.ones(len(self.residual), dtype=bool), 0)
+        return tuple(self.nodes), self.leaf_of.tolist()
+
+    def _node(self, rows: NDArray[np.bool_], depth: int) -> int:
+        index = len(self.nodes)
+        self.nodes.append(Node(-1, -2.0, -1, -1, self._leaf_value(rows)))
+        split = self._best_split(rows) if depth < self.max_depth else None
+        if split is None:
+            self.leaf_of[rows] = index
+            return index
+        feature, threshold = split
+        goes_left = self.x32[:, feature] <= threshold
+        left = self._node(rows & goes_left, depth + 1)
+        right = self._node(rows & ~goes_left, depth + 1)
+        self.nodes[index] = Node(feature, threshold, left, right, self.nodes[index].value)
+        return index
+
+    def _leaf_value(self, rows: NDArray[np.bool_]) -> float:
+        """One Newton step of the deviance: the weighted residuals over the curvature."""
+        numerator = float((self.weights[rows] * self.residual[rows]).sum())
+        denominator = float((self.weights[rows] * self.hessian[rows]).sum())
+        return numerator / denominator if abs(denominator) >= 1e-150 else 0.0
+
+    def _best_split(self, rows: NDArray[np.bool_]) -> tuple[int, float] | None:
+        """Every feature at once: each column's rows of this node in sorted order, their
+        running sums, and Friedman's gain w_l * w_r * (mean_l - mean_r)^2 / w."""
+        count = int(rows.sum())
+        if count < 2:
+            return None
+        features = self.x32.shape[1]
+        picked = rows[self.order]  # n x F: which sorted positions belong to the node
+        sorted_rows = self.order.T[picked.T].reshape(features, count).T  # count x F
+        values = self.x32[sorted_rows, np.arange(features)]
+        weighted = (self.weights * self.residual)[sorted_rows]
+        weight = self.weights[sorted_rows]
+        left_sum = np.cumsum(weighted, axis=0)[:-1]
+        left_weight = np.cumsum(weight, axis=0)[:-1]
+        total_sum, total_weight = left_sum[-1] + weighted[-1], left_weight[-1] + weight[-1]
+        right_weight = total_weight - left_weight
+        with np.errstate(divide="ignore", invalid="ignore"):
+            difference = left_sum / left_weight - (total_sum - left_sum) / right_weight
+            gain = left_weight * right_weight * difference**2 / total_weight
+        gain[~(values[:-1] < values[1:])] = -np.inf  # no split between equal values
+        gain[~np.isfinite(gain)] = -np.inf
+        best = int(np.argmax(gain.T))  # feature by feature, the first best position
+        feature, position = divmod(best, count - 1)
+        if not np.isfinite(gain[position, feature]) or gain[position, feature] <= 0:
+            return None
+        # Halfway between two single-precision values, in double: strictly between them.
+        low, high = float(values[position, feature]), float(values[position + 1, feature])
+        return feature, (low + high) / 2.0
