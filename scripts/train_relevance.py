@@ -14,7 +14,7 @@ also writes the examples' features (watcher/data/relevance_examples.json, no tex
 
 Prints cross-validated figures first: the shipped model is fitted on all judged
 articles, and the folds show how it does on articles it has not seen (one split in
-full, then the mean and spread over ten splits: on 183 articles one split moves F1 by a
+full, then the mean and spread over ten splits: on 314 articles one split moves F1 by a
 few hundredths), and with each source held out in turn (how it does on a site it has
 not seen). Borderline articles, and ties only one reader gave, are left out.
 """

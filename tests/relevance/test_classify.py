@@ -31,14 +31,14 @@ def test_every_seed_is_relevant_with_evidence() -> None:
 
 
 def test_precision_and_recall_on_labelled_articles_stay_above_floor() -> None:
-    """A floor under the figures bench/relevance.py prints (1.000 / 1.000 when written:
+    """A floor under the figures bench/relevance.py prints (1.000 / 0.980 when written:
     in-sample, on the labels the trees were fitted on; the training script's
     cross-validated figures are the ones that say how well it generalises)."""
     folder = shared_path("eval", "relevance")
     articles_text = (folder / "articles.jsonl").read_text(encoding="utf-8")
     articles = {a["id"]: a for a in map(json.loads, articles_text.splitlines())}
     labels = _script("train_relevance").fitted_labels(folder)
-    assert len(labels) >= 180
+    assert len(labels) >= 310, "both rounds' judged labels"
     tp = fp = fn = 0
     for label in labels:
         article = articles[label["id"]]

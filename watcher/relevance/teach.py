@@ -107,21 +107,24 @@ def judged(
     return Judged(article_features(list(evidence.values()), n, top), relevant, per_tie)
 
 
-def fit_model(training: TrainingSet, shipped: int, marked_weight: float = MARK_WEIGHT) -> Model:
-    """Fit both parts; the first ``shipped`` articles (and, per tie, that tie's shipped
-    samples) weigh 1, the rest ``marked_weight``."""
+def fit_model(
+    base: TrainingSet, marks: Sequence[Judged] = (), marked_weight: float = MARK_WEIGHT
+) -> Model:
+    """Both parts fitted on ``base`` (weight 1) and ``marks`` (``marked_weight``)."""
+    both = base.with_judged(marks)
     ties = {}
-    for tie, samples in training.ties.items():
-        count = _shipped_count(tie)
+    for tie, samples in both.ties.items():
+        count = len(base.ties[tie])
         ties[tie] = fit_tie(
             np.array([values for values, _label in samples]),
             np.array([label for _values, label in samples]),
             _weights(count, len(samples) - count, marked_weight),
         )
-    xs = np.array([values for values, _label in training.articles])
-    ys = np.array([label for _values, label in training.articles])
+    xs = np.array([values for values, _label in both.articles])
+    ys = np.array([label for _values, label in both.articles])
+    shipped = len(base.articles)
     booster = Booster().fit(xs, ys, _weights(shipped, len(ys) - shipped, marked_weight))
-    return Model(ties, booster.exported(training.top))
+    return Model(ties, booster.exported(base.top))
 
 
 def _weights(shipped: int, marked: int, marked_weight: float) -> np.ndarray[Any, Any]:
@@ -142,10 +145,6 @@ def shipped_examples(path: Path = EXAMPLES_FILE) -> TrainingSet:
         {tie: samples(rows) for tie, rows in data["ties"].items()},
         int(data["top"]),
     )
-
-
-def _shipped_count(tie: str) -> int:
-    return len(shipped_examples().ties.get(tie, ()))
 
 
 def base_fingerprint(lexicon: Lexicon) -> str:
@@ -170,7 +169,7 @@ def refit(store: Store, lexicon: Lexicon, version: int, now: datetime) -> Model:
         judged(title, text, mark == "relevant", labels or None, lexicon, shipped.top)
         for title, text, mark, labels in marks
     ]
-    model = fit_model(shipped.with_judged(more), len(shipped.articles))
+    model = fit_model(shipped, more)
     document = model_document(model, f"shipped examples and {len(marks)} marks")
     document["base"] = base_fingerprint(lexicon)
     store.save_taught_model(version, json.dumps(document), len(marks), now)
