@@ -211,3 +211,45 @@ def test_the_head_a_database_is_checked_against_is_alembics() -> None:
     """``open_engine`` compares a database's revision with ``HEAD`` without loading
     Alembic: a migration added without moving ``HEAD`` would refuse every database."""
     assert head_revision() == HEAD
+
+
+def test_marks_made_before_user_labels_existed_give_them_on_upgrade(database_url: str) -> None:
+    """Migration 0011 fills items.user_labels from each item's latest mark: its ties
+    with "relevant", none with "irrelevant", the classifier's (NULL) when none given."""
+    engine = open_engine(database_url, migrate=False)
+    try:
+        upgrade(engine, "0010")
+        with engine.begin() as connection:
+            for key in ("a", "b", "c"):
+                connection.execute(
+                    text(
+                        "INSERT INTO items (key, is_seed, text, text_hash, n_paragraphs,"
+                        " authors, relevant, score, labels, evidence, file_missing, tie_scores)"
+                        " VALUES (:key, false, 't', 'h', 0, '[]', true, 0.9,"
+                        " '[\"russia-nk\"]', '[]', false, '{}')"
+                    ),
+                    {"key": key * 16},
+                )
+            for item, mark, labels in (
+                (1, "irrelevant", "[]"),
+                (1, "relevant", '["inter-korean"]'),  # the latest counts
+                (2, "irrelevant", "[]"),
+                (3, "relevant", "[]"),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO marks (item_id, mark, labels, created)"
+                        " VALUES (:item, :mark, :labels, :created)"
+                    ),
+                    {"item": item, "mark": mark, "labels": labels, "created": datetime.now(UTC)},
+                )
+        upgrade(engine)
+        store = Store(engine)
+        found = [store.find_item(str(n)) for n in (1, 2, 3)]
+        assert [item.ties if item else None for item in found] == [
+            ("inter-korean",),
+            (),
+            ("russia-nk",),
+        ]
+    finally:
+        engine.dispose()
