@@ -124,7 +124,9 @@ def test_a_scheduler_and_two_workers_store_and_file_every_article_once(
             worker_code, worker_events = stop(two)
         one.send_signal(signal.SIGHUP)  # a service manager's reload: not the default death
         time.sleep(0.5)
-        assert one.poll() is None, "SIGHUP stopped the worker"
+        if one.poll() is not None:  # say why: its log is on its standard error
+            said = one.communicate(timeout=DEADLINE)[1]
+            pytest.fail(f"SIGHUP stopped the worker (exit {one.returncode}): {said[-3000:]}")
         assert stop(one)[0] == 0
         scheduler_code, scheduler_events = stop(scheduler)
 
