@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, create_engine
 from werkzeug import Request, Response
@@ -152,9 +153,14 @@ def test_a_scheduler_and_two_workers_store_and_file_every_article_once(
     assert queue["workers_alive"] == 2
     assert status["due"] == 0
     assert status["entries_waiting"] == 0
-    assert "watcher_queue_depth 0" in metrics
-    assert "watcher_workers_alive 2" in metrics
-    assert 'watcher_queue_jobs{task="watcher.poll",state="todo"} 0' in metrics
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+    }
+    assert samples[("watcher_queue_depth", ())] == 0
+    assert samples[("watcher_workers_alive", ())] == 2
+    assert samples[("watcher_queue_jobs", (("state", "todo"), ("task", "watcher.poll")))] == 0
 
 
 @postgresql_only

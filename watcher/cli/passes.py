@@ -72,6 +72,24 @@ def run(ctx: typer.Context) -> None:
 
 
 @app.command()
+def serve(
+    ctx: typer.Context,
+    listen: Annotated[
+        str | None, typer.Option(help="host:port to serve at (default: daemon.listen).")
+    ] = None,
+) -> None:
+    """Serve the review page (and /healthz, /metrics, /feed.atom) from the database alone,
+    until SIGTERM or SIGINT: read, search and mark articles in a browser while the daemon
+    runs elsewhere. On an address other than loopback it needs WATCHER_WEB_PASSWORD."""
+    from watcher.services.serving import serve_alone
+
+    config = load(ctx)
+    address = listen or config.daemon.listen or "127.0.0.1:8464"
+    configure_logging(logging.INFO)
+    _serve(config, lambda: serve_alone(config, address))
+
+
+@app.command()
 def scheduler(ctx: typer.Context) -> None:
     """Run the scaled-out deployment's one scheduler: enqueue due polls and waiting
     entries for `watcher worker`s, write the corpus folder, send the digest.

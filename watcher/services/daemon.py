@@ -34,9 +34,9 @@ from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from prometheus_client.core import Metric
 
 from watcher.config import Config, SourceConfig, load_config
-from watcher.delivery.atom import relevant_feed
 from watcher.delivery.digest import deliver_digests, last_send_time, next_send_time
 from watcher.errors import ConfigError
 from watcher.fetch.http import Fetcher
@@ -44,12 +44,15 @@ from watcher.fetch.robots import RobotsCache
 from watcher.pipeline import PassSettings, Pipeline
 from watcher.report import PassReport
 from watcher.services.app import make_classifier, open_store
-from watcher.services.health import HealthServer, Metrics
 from watcher.services.lock import pass_lock
-from watcher.services.status import metric_lines, read_status
+from watcher.services.status import metric_families, read_status
 from watcher.services.workers import WorkerPool
 from watcher.sources.planning import is_due
 from watcher.store import Store
+from watcher.web.app import WebContext, make_app
+from watcher.web.metrics import Metrics
+from watcher.web.security import web_password
+from watcher.web.server import WebServer
 
 __all__ = ["Daemon", "Dispatch"]
 
@@ -116,9 +119,7 @@ class Daemon:
                     store.close()
                     raise
             self.metrics.status = partial(self._status, store)
-            health = HealthServer(
-                self.metrics, lambda: scheduler.running, store.ping, partial(self._atom, store)
-            )
+            web = _web_server(self, store, lambda: scheduler.running)
             try:
                 scheduler.add_job(
                     self._tick,
@@ -132,16 +133,17 @@ class Daemon:
                     misfire_grace_time=None,
                 )
                 self._scheduler, self._store = scheduler, store
+                if self._config.daemon.listen:  # first: a bad address stops before any work
+                    await web.start(self._config.daemon.listen, web_password())
                 self._schedule_digest(catch_up=True)
                 scheduler.start()
-                if self._config.daemon.listen:
-                    await health.start(self._config.daemon.listen)
                 log.info("daemon_started", extra={"sources": len(self._config.sources)})
                 await self._stopping.wait()
             finally:
-                scheduler.shutdown(wait=False)
+                if scheduler.running:
+                    scheduler.shutdown(wait=False)
                 await self._abandon_pass()
-                await health.close()
+                await web.close()
                 if self._dispatch is not None:
                     await self._dispatch.close()
                 store.close()
@@ -211,17 +213,16 @@ class Daemon:
             },
         )
 
-    def _atom(self, store: Store, label: str | None) -> str:
-        """/feed.atom: ValueError for a tie the configuration does not know."""
-        if label is not None and label not in self._config.lexicon().names:
-            raise ValueError(f"unknown tie {label!r}")
-        return relevant_feed(store, label)
-
-    def _status(self, store: Store) -> list[str]:
-        """/metrics' lines on sources, entries and the queue, read when asked."""
+    def _status(self, store: Store) -> list[Metric]:
+        """/metrics' gauges on sources, entries and the queue, read when asked."""
         feeds = {source.feed_url: source.name for source in self._config.sources}
         alive = self._config.queue.stalled_seconds
-        return metric_lines(read_status(store, feeds, self._clock(), alive_seconds=alive))
+        return metric_families(read_status(store, feeds, self._clock(), alive_seconds=alive))
+
+    @property
+    def config(self) -> Config:
+        """The configuration now (SIGHUP may have read a new one)."""
+        return self._config
 
     def _missed_digest(self) -> bool:
         """Whether a recipient who has had digests lacks the latest slot's: a
@@ -339,3 +340,9 @@ def _due(store: Store, sources: list[SourceConfig], now: datetime) -> list[Sourc
         if (state := states.get(source.feed_url)) is None
         or is_due(state.next_poll_at, now, entries_due=state.id in waiting)
     ]
+
+
+def _web_server(daemon: Daemon, store: Store, alive: Callable[[], bool]) -> WebServer:
+    """The review page and the operator's paths, on the daemon's loop and store."""
+    context = WebContext(store, lambda: daemon.config, daemon.metrics, alive, web_password())
+    return WebServer(make_app(context))

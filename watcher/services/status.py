@@ -1,4 +1,4 @@
-"""``watcher status`` and the matching ``/metrics`` lines: is the work keeping up?
+"""``watcher status`` and the matching ``/metrics`` gauges: is the work keeping up?
 
 Read from the database alone, so it answers for any deployment: the single-machine
 daemon (sources and entries) or a scaled-out one (also the queue: jobs per task and
@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import inspect, text
 
 from watcher.scale import TASKS
 from watcher.sources.planning import is_due
 from watcher.store import Store
 
-__all__ = ["QueueStatus", "Status", "metric_lines", "read_status"]
+__all__ = ["QueueStatus", "Status", "metric_families", "read_status"]
 
 _JOBS = text("SELECT task_name, status, count(*) FROM procrastinate_jobs GROUP BY 1, 2")
 _WORKERS = text(
@@ -127,37 +128,43 @@ def _queue(connection: Any, alive: datetime) -> QueueStatus:
     )
 
 
-def metric_lines(status: Status) -> list[str]:
-    """The status in Prometheus text format, for ``/metrics``."""
-    lines = [
-        "# HELP watcher_sources_due Configured sources whose poll is due now.",
-        "# TYPE watcher_sources_due gauge",
-        f"watcher_sources_due {status.due}",
-        "# HELP watcher_oldest_due_seconds How long the longest-waiting due source has waited.",
-        "# TYPE watcher_oldest_due_seconds gauge",
-        f"watcher_oldest_due_seconds {status.overdue_seconds:.1f}",
-        "# HELP watcher_entries_waiting Entries waiting for their first or next try.",
-        "# TYPE watcher_entries_waiting gauge",
-        f"watcher_entries_waiting {status.entries_waiting}",
+def metric_families(status: Status) -> list[Metric]:
+    """The status as Prometheus gauges, for ``/metrics``."""
+    families: list[Metric] = [
+        GaugeMetricFamily(
+            "watcher_sources_due", "Configured sources whose poll is due now.", status.due
+        ),
+        GaugeMetricFamily(
+            "watcher_oldest_due_seconds",
+            "How long the longest-waiting due source has waited.",
+            round(status.overdue_seconds, 1),
+        ),
+        GaugeMetricFamily(
+            "watcher_entries_waiting",
+            "Entries waiting for their first or next try.",
+            status.entries_waiting,
+        ),
     ]
     if status.queue is None:
-        return lines
-    lines += [
-        "# HELP watcher_queue_jobs Jobs in the task queue by task and state.",
-        "# TYPE watcher_queue_jobs gauge",
-    ]
+        return families
+    jobs = GaugeMetricFamily(
+        "watcher_queue_jobs", "Jobs in the task queue by task and state.", labels=["task", "state"]
+    )
     for task, states in sorted(status.queue.jobs.items()):
         for state, count in states.items():
-            lines.append(f'watcher_queue_jobs{{task="{task}",state="{state}"}} {count}')
-    lines += [
-        "# HELP watcher_queue_depth Jobs waiting to be taken by a worker.",
-        "# TYPE watcher_queue_depth gauge",
-        f"watcher_queue_depth {status.queue.depth}",
-        "# HELP watcher_workers_alive Workers whose heartbeat is recent.",
-        "# TYPE watcher_workers_alive gauge",
-        f"watcher_workers_alive {status.queue.workers_alive}",
+            jobs.add_metric([task, state], count)
+    families += [
+        jobs,
+        GaugeMetricFamily(
+            "watcher_queue_depth", "Jobs waiting to be taken by a worker.", status.queue.depth
+        ),
+        GaugeMetricFamily(
+            "watcher_workers_alive",
+            "Workers whose heartbeat is recent.",
+            status.queue.workers_alive,
+        ),
     ]
-    return lines
+    return families
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -15,6 +15,7 @@ from watcher.store._entries import EntriesMixin
 from watcher.store._items import ItemsMixin, Match
 from watcher.store._marks import MarksMixin
 from watcher.store._near import NearIndexMixin
+from watcher.store._pages import InboxFilter, InboxPage, InboxRow, MarkRecord, PagesMixin
 from watcher.store._rows import (
     MAX_ATTEMPTS,
     EntryIndex,
@@ -39,7 +40,11 @@ __all__ = [
     "DigestRecord",
     "EntryIndex",
     "EntryStatus",
+    "InboxFilter",
+    "InboxPage",
+    "InboxRow",
     "ItemSummary",
+    "MarkRecord",
     "Match",
     "NewEntry",
     "NewItem",
@@ -62,6 +67,7 @@ class Store(
     CorpusMixin,
     DigestsMixin,
     SearchMixin,
+    PagesMixin,
 ):
     """The database, through plain values. Open with ``Store(open_engine(url))``, and
     give it the configured near-duplicate rule (``Store(engine, NearDupRule.of(config.dedup))``)."""

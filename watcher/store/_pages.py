@@ -1,0 +1,175 @@
+"""Reads for the review page (``watcher.web``): the inbox with its filters, one article
+with its marks. The user's verdict and ties win over the classifier's, as everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import func, or_
+from sqlmodel import col, select
+
+from watcher.store._base import StoreBase
+from watcher.store._digests import SHOWN_LABELS
+from watcher.store._rows import ITEMS_TABLE, _utc
+from watcher.store.models import Item, Mark
+
+__all__ = ["InboxFilter", "InboxPage", "InboxRow", "MarkRecord", "PagesMixin"]
+
+_EXCERPT_CHARS = 400
+MARK_FILTERS = ("unmarked", "relevant", "irrelevant")
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilter:
+    tie: str | None = None
+    source: str | None = None
+    language: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    mark: str | None = None  # unmarked | relevant | irrelevant; None: what counts as relevant
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    id: int
+    title: str | None
+    url: str | None
+    source: str | None
+    published: datetime | None
+    fetched: datetime | None
+    ties: tuple[str, ...]
+    score: float
+    user_mark: str | None
+    lede: str
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    rows: tuple[InboxRow, ...]
+    total: int  # matching the filter
+    per_tie: dict[str, int]  # matching the filter but its tie, per tie
+
+
+@dataclass(frozen=True, slots=True)
+class MarkRecord:
+    mark: str
+    labels: tuple[str, ...]
+    created: datetime
+
+
+class PagesMixin(StoreBase):
+    def inbox(
+        self, wanted: InboxFilter, ties: tuple[str, ...], offset: int, limit: int
+    ) -> InboxPage:
+        """Newest first (published, else found); articles, not the excerpts they replaced."""
+        dated = func.coalesce(col(Item.published), col(Item.fetched))
+        base = _filtered(wanted, dated)
+        columns = [
+            ITEMS_TABLE.c.id,
+            ITEMS_TABLE.c.title,
+            ITEMS_TABLE.c.url,
+            ITEMS_TABLE.c.source_name,
+            ITEMS_TABLE.c.published,
+            ITEMS_TABLE.c.fetched,
+            SHOWN_LABELS.label("labels"),
+            ITEMS_TABLE.c.score,
+            ITEMS_TABLE.c.user_mark,
+            func.substr(ITEMS_TABLE.c.text, 1, _EXCERPT_CHARS),
+        ]
+        tied = _with_tie(base, wanted.tie)
+        query = (
+            sqlalchemy.select(*columns)
+            .where(*tied)
+            .order_by(dated.desc(), col(Item.id).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            rows = tuple(_row(row) for row in connection.execute(query))
+            total = connection.execute(sqlalchemy.select(func.count()).where(*tied)).scalar()
+            per_tie = {
+                tie: int(
+                    connection.execute(
+                        sqlalchemy.select(func.count()).where(*_with_tie(base, tie))
+                    ).scalar()
+                    or 0
+                )
+                for tie in ties
+            }
+        return InboxPage(rows, int(total or 0), per_tie)
+
+    def marks_of(self, item_id: int) -> list[MarkRecord]:
+        """The user's marks on an item, oldest first (the latest counts)."""
+        with self._session() as session:
+            rows = session.exec(
+                select(Mark).where(Mark.item_id == item_id).order_by(col(Mark.id))
+            ).all()
+            return [
+                MarkRecord(row.mark, tuple(row.labels), _utc(row.created) or row.created)
+                for row in rows
+            ]
+
+    def item_details(self, item_id: int) -> dict[str, Any] | None:
+        """What the article page shows besides the summary: authors, dates, language."""
+        with self._session() as session:
+            row = session.get(Item, item_id)
+            if row is None or row.is_seed:
+                return None
+            return {
+                "authors": tuple(row.authors),
+                "published": _utc(row.published),
+                "fetched": _utc(row.fetched),
+                "language": row.language,
+                "tie_scores": dict(row.tie_scores),
+                "copy_of": row.copy_of,
+            }
+
+
+def _filtered(wanted: InboxFilter, dated: Any) -> list[Any]:
+    clauses: list[Any] = [col(Item.is_seed).is_(False), col(Item.copy_of).is_(None)]
+    if wanted.mark == "unmarked":
+        clauses += [col(Item.user_mark).is_(None), col(Item.relevant).is_(True)]
+    elif wanted.mark in ("relevant", "irrelevant"):
+        clauses.append(col(Item.user_mark) == wanted.mark)
+    else:
+        clauses.append(
+            or_(
+                col(Item.user_mark) == "relevant",
+                (col(Item.relevant).is_(True)) & (col(Item.user_mark).is_(None)),
+            )
+        )
+    if wanted.source:
+        clauses.append(col(Item.source_name) == wanted.source)
+    if wanted.language:
+        clauses.append(col(Item.language) == wanted.language)
+    if wanted.since:
+        clauses.append(dated >= wanted.since)
+    if wanted.until:
+        clauses.append(dated < wanted.until)
+    return clauses
+
+
+def _with_tie(clauses: list[Any], tie: str | None) -> list[Any]:
+    if tie is None:
+        return clauses
+    shown = sqlalchemy.cast(SHOWN_LABELS, sqlalchemy.Text)
+    return [*clauses, shown.like(f'%"{tie}"%')]
+
+
+def _row(row: Any) -> InboxRow:
+    id_, title, url, source, published, fetched, labels, score, mark, lede = row
+    return InboxRow(
+        id=int(id_),
+        title=title,
+        url=url,
+        source=source,
+        published=_utc(published),
+        fetched=_utc(fetched),
+        ties=tuple(labels or ()),
+        score=float(score),
+        user_mark=mark,
+        lede=" ".join(str(lede or "").split()),
+    )
