@@ -25,10 +25,12 @@ async def serve_alone(config: Config, address: str) -> None:
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stopping.set)
+    password = web_password()
     store = open_store(config)
     try:
-        server = WebServer(make_app(WebContext(store, lambda: config, Metrics())))
-        await server.start(address, web_password())
+        context = WebContext(store, lambda: config, Metrics(), password=password)
+        server = WebServer(make_app(context))
+        await server.start(address, password)
         try:
             await stopping.wait()
         finally:

@@ -1,0 +1,91 @@
+"""The review page in a real browser: Playwright driving Debian's Chromium (no browser
+download), against `watcher serve` after a real `watcher fetch`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from pytest_httpserver import HTTPServer
+
+from tests.conftest import manifest_by_file, scalar
+from tests.web.served import HOSTILE, TROOPS, fetched, serving
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        if os.environ.get("WATCHER_TEST_REQUIRE_CHROMIUM"):
+            pytest.fail("Chromium is required here (.ci/run installs Debian's chromium)")
+        pytest.skip("no Chromium on this machine: apt-get install chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def test_read_filter_open_and_mark_an_article_in_a_browser(
+    browser: Browser,
+    threaded_server: HTTPServer,
+    seed_corpus: Path,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    config = fetched(threaded_server, seed_corpus, database_url, tmp_path)
+    troops = int(str(scalar(database_url, f"SELECT id FROM items WHERE url LIKE '%/{TROOPS}'")))
+    with serving(config) as base:
+        page = browser.new_page()
+        page.goto(base)
+        assert page.title() == "Inbox · watcher", "no script from a feed ran"
+        assert page.get_by_text(HOSTILE.split("</script>")[1].strip()).count() == 1
+
+        page.select_option("select[name=tie]", "russia-nk")
+        page.get_by_role("button", name="Filter").click()
+        page.wait_for_url("**tie=russia-nk**")
+        page.locator(f'a.title[href="/items/{troops}"]').click()
+        page.wait_for_url(f"**/items/{troops}")
+        evidence = page.locator(".text mark")
+        assert evidence.count() >= 1
+        assert evidence.first.is_visible()
+
+        page.get_by_role("button", name="Not relevant").click()
+        page.wait_for_url(f"**/items/{troops}?marked={troops}")
+        assert "your mark: irrelevant" in page.inner_text(".verdict")
+
+    assert scalar(database_url, f"SELECT user_mark FROM items WHERE id = {troops}") == "irrelevant"
+    rows = manifest_by_file(seed_corpus).values()
+    assert next(r for r in rows if str(r["url"]).endswith(TROOPS))["user_mark"] == "irrelevant"
+
+
+def test_the_inbox_fits_a_phone_screen(
+    browser: Browser,
+    threaded_server: HTTPServer,
+    seed_corpus: Path,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    config = fetched(threaded_server, seed_corpus, database_url, tmp_path)
+    with serving(config) as base:
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        for path in ("/", f"/items/{_any_item(database_url)}"):
+            phone.goto(f"{base}{path}")
+            assert _no_horizontal_scroll(phone), path
+
+
+def _any_item(database_url: str) -> int:
+    return int(str(scalar(database_url, f"SELECT id FROM items WHERE url LIKE '%/{TROOPS}'")))
+
+
+def _no_horizontal_scroll(page: Page) -> bool:
+    return bool(
+        page.evaluate(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+    )
