@@ -23,6 +23,9 @@ TROOPS = "pen0-2024-12-04-north-korean-troops-in-russia"  # russia-nk
 LIAISON = "eco20-2020-06-20-liaison-office"  # inter-korean
 FOOTBALL = "fine-west_ham_in_talks_with_jack_wilshere_over_cancelling_100000aweek_deal"
 HOSTILE = "<script>document.title='owned'</script> Seoul and Pyongyang reopen the hotline"
+NEAR = "A seminar on Korean unification hears from scholars"
+KOREAN = "북러 군사협력 강화"
+KOREAN_TEXT = "북한과 러시아가 군사협력을 강화했다. 평양에서 러시아 대표단이 회담을 열었다. " * 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,26 @@ def fetched(server: HTTPServer, corpus: Path, database_url: str, tmp_path: Path)
     try:
         body = "North Korea and South Korea agreed to reopen the hotline. " * 5
         store.add_item(text_item("https://hostile.example/1", body, title=HOSTILE))
+        seminar = "Scholars spoke about unification at a seminar in Berlin on Tuesday. " * 5
+        store.add_item(
+            text_item(
+                "https://near.example/1",
+                seminar,
+                title=NEAR,
+                relevant=False,
+                score=0.42,
+                tie_scores=(("inter-korean", 0.41), ("russia-nk", 0.0)),
+            )
+        )
+        store.add_item(
+            text_item(
+                "https://korean.example/1",
+                KOREAN_TEXT,
+                title=KOREAN,
+                language="ko",
+                labels=("russia-nk",),
+            )
+        )
     finally:
         store.close()
     return config

@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import manifest_by_file, scalar
-from tests.web.served import HOSTILE, TROOPS, fetched, serving
+from tests.conftest import manifest_by_file, query, scalar
+from tests.web.served import HOSTILE, KOREAN, NEAR, TROOPS, fetched, serving
 
 
 @pytest.fixture
@@ -64,6 +64,39 @@ def test_read_filter_open_and_mark_an_article_in_a_browser(
     assert next(r for r in rows if str(r["url"]).endswith(TROOPS))["user_mark"] == "irrelevant"
 
 
+def test_rescue_a_near_miss_and_search_a_korean_word_in_a_browser(
+    browser: Browser,
+    threaded_server: HTTPServer,
+    seed_corpus: Path,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    config = fetched(threaded_server, seed_corpus, database_url, tmp_path)
+    before = set(seed_corpus.glob("[0-9][0-9][0-9]_*.txt"))
+    with serving(config) as base:
+        page = browser.new_page()
+        page.goto(f"{base}/near-misses")
+        row = page.locator(".row", has_text=NEAR)
+        row.get_by_role("button", name="Rescue").click()
+        page.wait_for_url("**/near-misses?marked=*")
+        assert page.locator(".row", has_text=NEAR).count() == 0, "rescued: no longer a miss"
+
+        page.goto(f"{base}/search")
+        page.fill("input[name=q]", "러시아")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url("**/search?q=*")
+        hit = page.locator(".hit", has_text=KOREAN)
+        assert hit.count() == 1
+        assert hit.locator("mark").first.inner_text().startswith("러시아")
+
+    (filed,) = set(seed_corpus.glob("[0-9][0-9][0-9]_*.txt")) - before
+    assert filed.read_text(encoding="utf-8").splitlines()[0] == NEAR
+    sql = "SELECT user_mark, user_labels FROM items WHERE url = 'https://near.example/1'"
+    (mark, labels) = query(database_url, sql)[0]
+    assert mark == "relevant"
+    assert "inter-korean" in str(labels), "the suggested tie went with the rescue"
+
+
 def test_the_inbox_fits_a_phone_screen(
     browser: Browser,
     threaded_server: HTTPServer,
@@ -74,7 +107,7 @@ def test_the_inbox_fits_a_phone_screen(
     config = fetched(threaded_server, seed_corpus, database_url, tmp_path)
     with serving(config) as base:
         phone = browser.new_page(viewport={"width": 390, "height": 844})
-        for path in ("/", f"/items/{_any_item(database_url)}"):
+        for path in ("/", f"/items/{_any_item(database_url)}", "/near-misses", "/overview"):
             phone.goto(f"{base}{path}")
             assert _no_horizontal_scroll(phone), path
 

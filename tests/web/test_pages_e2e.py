@@ -13,7 +13,16 @@ from pytest_httpserver import HTTPServer
 
 from tests.conftest import manifest_by_file, query, run_watcher, scalar
 from tests.services import free_port
-from tests.web.served import FOOTBALL, HOSTILE, LIAISON, TROOPS, fetched, serving
+from tests.web.served import (
+    FOOTBALL,
+    HOSTILE,
+    KOREAN,
+    LIAISON,
+    NEAR,
+    TROOPS,
+    fetched,
+    serving,
+)
 
 _TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -170,3 +179,33 @@ def _list(value: object) -> list[str]:
     """A JSON column as either database returns it."""
     loaded = json.loads(value) if isinstance(value, str) else value
     return [str(sentence) for sentence in loaded] if isinstance(loaded, list) else []
+
+
+def test_near_misses_search_sources_and_overview(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    config = fetched(threaded_server, seed_corpus, database_url, tmp_path)
+    with serving(config) as base:
+        near = httpx.get(f"{base}/near-misses")
+        found = httpx.get(f"{base}/search", params={"q": "러시아"})
+        phrase = httpx.get(f"{base}/search", params={"q": '"reopen the hotline"'})
+        none = httpx.get(f"{base}/search", params={"q": "zanzibar"})
+        bad = httpx.get(f"{base}/search", params={"q": "x", "tie": "nope"})
+        sources = httpx.get(f"{base}/sources")
+        overview = httpx.get(f"{base}/overview")
+
+    assert near.status_code == 200
+    assert NEAR in near.text
+    assert "suggests Inter-Korean" in near.text
+    assert "West Ham" not in near.text, "an article with nothing of the beat is no near miss"
+    assert KOREAN in found.text
+    assert "<mark>러시아" in found.text
+    assert "Seoul and Pyongyang reopen the hotline" in phrase.text
+    assert "Nothing found." in none.text
+    assert bad.status_code == 400
+    assert "Institute" in sources.text
+    assert "ok" in sources.text
+    assert "entries waiting" in sources.text
+    assert overview.status_code == 200
+    assert overview.text.count("<polyline") == 3, "one line per tie"
+    assert "Russia\N{EN DASH}North Korea: " in overview.text

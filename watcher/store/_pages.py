@@ -60,6 +60,20 @@ class MarkRecord:
     created: datetime
 
 
+_ROW_COLUMNS = [
+    ITEMS_TABLE.c.id,
+    ITEMS_TABLE.c.title,
+    ITEMS_TABLE.c.url,
+    ITEMS_TABLE.c.source_name,
+    ITEMS_TABLE.c.published,
+    ITEMS_TABLE.c.fetched,
+    SHOWN_LABELS.label("labels"),
+    ITEMS_TABLE.c.score,
+    ITEMS_TABLE.c.user_mark,
+    func.substr(ITEMS_TABLE.c.text, 1, _EXCERPT_CHARS),
+]
+
+
 class PagesMixin(StoreBase):
     def inbox(
         self, wanted: InboxFilter, ties: tuple[str, ...], offset: int, limit: int
@@ -67,18 +81,7 @@ class PagesMixin(StoreBase):
         """Newest first (published, else found); articles, not the excerpts they replaced."""
         dated = func.coalesce(col(Item.published), col(Item.fetched))
         base = _filtered(wanted, dated)
-        columns = [
-            ITEMS_TABLE.c.id,
-            ITEMS_TABLE.c.title,
-            ITEMS_TABLE.c.url,
-            ITEMS_TABLE.c.source_name,
-            ITEMS_TABLE.c.published,
-            ITEMS_TABLE.c.fetched,
-            SHOWN_LABELS.label("labels"),
-            ITEMS_TABLE.c.score,
-            ITEMS_TABLE.c.user_mark,
-            func.substr(ITEMS_TABLE.c.text, 1, _EXCERPT_CHARS),
-        ]
+        columns = _ROW_COLUMNS
         tied = _with_tie(base, wanted.tie)
         query = (
             sqlalchemy.select(*columns)
@@ -100,6 +103,43 @@ class PagesMixin(StoreBase):
                 for tie in ties
             }
         return InboxPage(rows, int(total or 0), per_tie)
+
+    def near_misses(self, floor: float, offset: int, limit: int) -> InboxPage:
+        """Articles the classifier judged not relevant and nobody marked, scored at least
+        ``floor``, closest to the threshold first; their strongest tie as the suggestion."""
+        clauses = [
+            col(Item.is_seed).is_(False),
+            col(Item.copy_of).is_(None),
+            col(Item.relevant).is_(False),
+            col(Item.user_mark).is_(None),
+            col(Item.score) >= floor,
+        ]
+        columns = [*_ROW_COLUMNS, ITEMS_TABLE.c.tie_scores]
+        query = (
+            sqlalchemy.select(*columns)
+            .where(*clauses)
+            .order_by(col(Item.score).desc(), col(Item.id).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            rows = tuple(_suggested(row) for row in connection.execute(query))
+            total = connection.execute(sqlalchemy.select(func.count()).where(*clauses)).scalar()
+        return InboxPage(rows, int(total or 0), {})
+
+    def relevant_by_week(self, since: datetime) -> list[tuple[datetime, tuple[str, ...], str]]:
+        """(date, ties, source) of every article counted relevant dated since ``since``:
+        what the overview's chart and table count."""
+        dated = func.coalesce(col(Item.published), col(Item.fetched))
+        query = sqlalchemy.select(dated, SHOWN_LABELS, ITEMS_TABLE.c.source_name).where(
+            *_filtered(InboxFilter(since=since), dated)
+        )
+        with self.engine.connect() as connection:
+            return [
+                (_utc(_datetime(when)) or since, tuple(labels or ()), source or "")
+                for when, labels, source in connection.execute(query)
+                if when is not None
+            ]
 
     def marks_of(self, item_id: int) -> list[MarkRecord]:
         """The user's marks on an item, oldest first (the latest counts)."""
@@ -173,3 +213,25 @@ def _row(row: Any) -> InboxRow:
         user_mark=mark,
         lede=" ".join(str(lede or "").split()),
     )
+
+
+def _suggested(row: Any) -> InboxRow:
+    """A near miss's row: its strongest tie stands in for the labels it lacks."""
+    *values, tie_scores = row
+    found = _row(values)
+    scores = {str(k): float(v) for k, v in (tie_scores or {}).items() if float(v) > 0}
+    if found.ties or not scores:
+        return found
+    strongest = max(scores, key=lambda tie: scores[tie])
+    return InboxRow(**{**_fields(found), "ties": (strongest,)})
+
+
+def _fields(row: InboxRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in InboxRow.__dataclass_fields__}
+
+
+def _datetime(value: Any) -> datetime | None:
+    """A date column through COALESCE: SQLite hands back its text."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))

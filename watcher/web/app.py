@@ -28,8 +28,10 @@ from starlette.staticfiles import StaticFiles
 from watcher.config import Config
 from watcher.delivery.atom import ATOM_TYPE, relevant_feed
 from watcher.store import Store
+from watcher.web.lists import Lists
 from watcher.web.login import Login
 from watcher.web.metrics import Metrics, exposition
+from watcher.web.overview import Overview
 from watcher.web.pages import Pages
 from watcher.web.render import render
 from watcher.web.security import CSRF_FIELD, secure_headers, set_csrf_cookie, valid_csrf
@@ -65,6 +67,21 @@ def make_app(context: WebContext) -> Starlette:
 
     async def mark(request: Request) -> Response:
         return await pages().mark(request)
+
+    def lists() -> Lists:
+        return Lists(context.store, context.config())
+
+    async def near_misses(request: Request) -> Response:
+        return await lists().near_misses(request)
+
+    async def search(request: Request) -> Response:
+        return await lists().search(request)
+
+    async def sources(request: Request) -> Response:
+        return await lists().sources(request)
+
+    async def overview(request: Request) -> Response:
+        return await Overview(context.store, context.config()).page(request)
 
     async def healthz(_request: Request) -> Response:
         alive = context.scheduler_alive() if context.scheduler_alive else True
@@ -141,6 +158,10 @@ def make_app(context: WebContext) -> Starlette:
         Route("/", inbox),
         Route("/items/{item_id}", item),
         Route("/items/{item_id}/mark", mark, methods=["POST"]),
+        Route("/near-misses", near_misses),
+        Route("/search", search),
+        Route("/sources", sources),
+        Route("/overview", overview),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         Route("/feed.atom", feed),

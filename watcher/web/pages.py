@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from watcher.config import Config
 from watcher.relevance.marks import MARKS
@@ -25,9 +25,10 @@ from watcher.store._pages import MARK_FILTERS
 from watcher.web.render import render
 from watcher.web.security import CSRF_FIELD, valid_csrf
 
-__all__ = ["PER_PAGE", "Pages", "highlighted"]
+__all__ = ["PER_PAGE", "Pages", "Segment", "highlighted", "page_number", "parse_day"]
 
 PER_PAGE = 25
+_BACK = {"inbox": "/", "near": "/near-misses"}  # where a list's buttons return (fixed paths)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,7 @@ class Pages:
             raise HTTPException(404, str(exc.args[0])) from exc
         except ValueError as exc:
             raise HTTPException(400, str(exc.args[0])) from exc
-        back = "/" if form.get("back") == "inbox" else f"/items/{item_id}"
+        back = _BACK.get(str(form.get("back", "")), f"/items/{item_id}")
         return RedirectResponse(f"{back}?marked={item_id}", status_code=303)
 
 
@@ -160,10 +161,7 @@ def _inbox_query(request: Request, ties: tuple[str, ...]) -> tuple[InboxFilter, 
     mark = params.get("mark") or None
     if mark is not None and mark not in MARK_FILTERS:
         raise HTTPException(400, f"mark is one of {', '.join(MARK_FILTERS)}")
-    raw_page = params.get("page") or "1"
-    if not raw_page.isdigit() or int(raw_page) < 1 or len(raw_page) > 6:
-        raise HTTPException(400, f"page must be a number from 1, not {raw_page!r}")
-    since, until = _date(params.get("since"), "since"), _date(params.get("until"), "until")
+    since, until = parse_day(params.get("since"), "since"), parse_day(params.get("until"), "until")
     return (
         InboxFilter(
             tie=tie,
@@ -173,18 +171,21 @@ def _inbox_query(request: Request, ties: tuple[str, ...]) -> tuple[InboxFilter, 
             until=until + timedelta(days=1) if until else None,
             mark=mark,
         ),
-        int(raw_page),
+        page_number(request),
     )
 
 
-def _date(value: str | None, name: str) -> datetime | None:
+def page_number(request: Request) -> int:
+    raw = request.query_params.get("page") or "1"
+    if not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
+        raise HTTPException(400, f"page must be a number from 1, not {raw!r}")
+    return int(raw)
+
+
+def parse_day(value: str | None, name: str) -> datetime | None:
     if not value:
         return None
     try:
         return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise HTTPException(400, f"{name} must be a date (YYYY-MM-DD), not {value!r}") from None
-
-
-def not_found_page(request: Request) -> HTMLResponse:
-    return render(request, "error.html.j2", {"status": 404, "message": "no such page"}, 404)
