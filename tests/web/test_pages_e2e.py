@@ -209,3 +209,29 @@ def test_near_misses_search_sources_and_overview(
     assert overview.status_code == 200
     assert overview.text.count("<polyline") == 3, "one line per tie"
     assert "Russia\N{EN DASH}North Korea: " in overview.text
+
+
+def test_the_digest_links_each_article_to_its_page_and_a_get_changes_nothing(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    config = fetched(threaded_server, seed_corpus, database_url, tmp_path)
+    troops = int(str(scalar(database_url, f"SELECT id FROM items WHERE url LIKE '%/{TROOPS}'")))
+    near = int(str(scalar(database_url, "SELECT id FROM items WHERE url LIKE 'https://near%'")))
+    with serving(config) as base:
+        config.write_text(config.read_text() + f'\n[web]\nbase_url = "{base}/"\n')
+        text = run_watcher("digest", "--since", "2000-01-01", "--preview", "-", config=config)
+        html_path = tmp_path / "digest.html"
+        html = run_watcher(
+            "digest", "--since", "2000-01-01", "--preview", str(html_path), config=config
+        )
+        assert text.returncode == 0, text.stderr
+        assert html.returncode == 0, html.stderr
+        links = re.findall(rf"{re.escape(base)}/items/\d+", text.stdout)
+        opened = [httpx.get(link) for link in links]
+
+    assert f"Item {troops}: {base}/items/{troops}" in text.stdout
+    assert f"Rescue: {base}/items/{near}" in text.stdout
+    assert f'href="{base}/items/{troops}"' in html_path.read_text(encoding="utf-8")
+    assert opened, "the digest has links to the page"
+    assert all(response.status_code == 200 for response in opened)
+    assert scalar(database_url, "SELECT count(*) FROM marks") == 0, "a GET marks nothing"

@@ -22,6 +22,7 @@ from watcher.config.sections import (
     SourceConfig,
     StorageConfig,
     TopicConfig,
+    WebConfig,
 )
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "SourceConfig",
     "StorageConfig",
     "TopicConfig",
+    "WebConfig",
     "config_path_from_env",
     "load_config",
 ]

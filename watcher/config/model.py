@@ -17,6 +17,7 @@ from watcher.config.sections import (
     SourceConfig,
     StorageConfig,
     TopicConfig,
+    WebConfig,
     _Strict,
 )
 from watcher.relevance.lexicon import Lexicon, build_lexicon
@@ -31,6 +32,7 @@ class Config(_Strict):
     dedup: DedupConfig = DedupConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     daemon: DaemonConfig = DaemonConfig()
+    web: WebConfig = WebConfig()
     queue: QueueConfig = QueueConfig()
     digest: DigestConfig = DigestConfig()
     smtp: SmtpConfig = SmtpConfig()

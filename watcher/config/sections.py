@@ -92,6 +92,23 @@ class DaemonConfig(_Strict):
         return value
 
 
+class WebConfig(_Strict):
+    """The review page (watcher.web). ``base_url`` is where its readers open it (say
+    https://watcher.example.org): set, the digest links every article to its page."""
+
+    base_url: str = ""
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "expected an http:// or https:// address, such as https://watcher.example.org"
+            )
+        return value
+
+
 class QueueConfig(_Strict):
     """``watcher scheduler`` and ``watcher worker``: the scaled-out deployment."""
 

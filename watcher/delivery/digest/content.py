@@ -108,6 +108,7 @@ class Digest:
     near_misses: tuple[NearMiss, ...]
     sources: tuple[SourceNote, ...]
     corpus: CorpusSize
+    review: str = ""  # the review page's address (web.base_url): each article links there
 
     @property
     def count(self) -> int:
@@ -172,6 +173,7 @@ def build_digest(
             states, config.schedule.stale_after_polls, now, store.waiting_by_source()
         ),
         corpus=corpus_size(config.storage.corpus_dir),
+        review=config.web.base_url,
     )
 
 
