@@ -145,7 +145,10 @@ def test_reclassify_after_a_threshold_change_files_what_is_now_relevant(
     default = write_config(
         tmp_path / "default.toml", database_url=database_url, corpus=seed_corpus, sources=source
     )
-    assert run_watcher("items", "mark", link_b, "irrelevant", config=default).returncode == 0
+    # Marked under the strict threshold: the articles the mark scores again stay as they were.
+    marked = run_watcher("items", "mark", link_b, "irrelevant", config=strict)
+    assert marked.returncode == 0, marked.stderr
+    assert "is now" not in marked.stdout
     result = run_watcher("items", "reclassify", config=default)
 
     assert result.returncode == 0, result.stderr
@@ -157,3 +160,37 @@ def test_reclassify_after_a_threshold_change_files_what_is_now_relevant(
     again = run_watcher("items", "reclassify", config=default)
     assert "0 verdicts changed" in again.stdout
     assert "0 filed" in again.stdout
+
+
+def test_a_mark_scores_the_newest_articles_again_and_says_which_moved(
+    threaded_server: HTTPServer, seed_corpus: Path, database_url: str, tmp_path: Path
+) -> None:
+    """The threshold lowered after a pass: the next mark scores the newest unmarked
+    articles again, files the one now relevant, and names it."""
+    site = Site(threaded_server)
+    article = relevance_articles([RELEVANT])[RELEVANT]
+    paragraphs = [line for line in article["text"].splitlines() if line.strip()]
+    link = site.add_page(Page("/a", article_html(article["title"], paragraphs).encode()))
+    parks = ["The council voted for more benches and longer library hours this spring."] * 30
+    off_beat = site.add_page(Page("/off", article_html(OFF_BEAT, parks).encode()))
+    items = [
+        FeedItem(link, "A", guid="a", published=recent()),
+        FeedItem(off_beat, "Off", guid="off", published=recent()),
+    ]
+    source = [{"name": "S", "url": site.add_feed("/feed.xml", rss(items))}]
+    strict = tmp_path / "strict.toml"
+    write_config(strict, database_url=database_url, corpus=seed_corpus, sources=source)
+    strict.write_text(strict.read_text() + "\n[classify]\nthreshold = 1.0\n")
+    assert run_watcher("fetch", config=strict).returncode == 0
+    default = write_config(
+        tmp_path / "default.toml", database_url=database_url, corpus=seed_corpus, sources=source
+    )
+
+    marked = run_watcher("items", "mark", off_beat, "irrelevant", config=default)
+
+    assert marked.returncode == 0, marked.stderr
+    item_a = scalar(database_url, "SELECT id FROM items WHERE url LIKE '%/a'")
+    assert f"item {item_a} is now relevant" in marked.stdout
+    (filed,) = seed_corpus.glob("005_*.txt")
+    assert filed.read_text(encoding="utf-8").splitlines()[0] == article["title"]
+    assert scalar(database_url, f"SELECT relevant FROM items WHERE id = {item_a}") in (True, 1)

@@ -101,25 +101,25 @@ def items_mark(
         list[str] | None, typer.Option("--label", help="The tie it bears on (repeatable).")
     ] = None,
 ) -> None:
-    """Record your judgement: it files or keeps the article, and teaches the classifier."""
-    from watcher.relevance.marks import mark_item
+    """Record your judgement: it files or keeps the article, and teaches the classifier
+    (the model is refitted, and the newest unmarked articles are scored again with it)."""
+    from watcher.services.app import mark as record_mark
 
     config = load(ctx)
     with writing_store(config) as store:
         try:
-            result = mark_item(
-                store,
-                config.storage.corpus_dir,
-                id_or_url,
-                mark,
-                label or [],
-                datetime.now(UTC),
-                config.lexicon(),
+            result, moved = record_mark(
+                config, store, id_or_url, mark, label or [], datetime.now(UTC)
             )
         except (LookupError, ValueError) as exc:
             fail(f"watcher items mark: {exc.args[0]}")
     filed = f"; filed as {result.filed}" if result.filed else ""
     out.print(f"item {result.item.id} marked {mark}{filed}", markup=False)
+    for other in moved.moved:
+        now = "relevant" if other.relevant else "not relevant"
+        out.print(f"  item {other.id} is now {now}: {other.title[:100]}", markup=False)
+    if moved.filed:
+        out.print(f"  filed: {', '.join(moved.filed)}", markup=False)
 
 
 @items_app.command("reclassify")

@@ -15,9 +15,18 @@ from pathlib import Path
 from watcher.corpus import write_manifest
 from watcher.relevance.classify import Classifier
 from watcher.relevance.marks import file_item
-from watcher.store import Store
+from watcher.store import ItemSummary, Store
 
-__all__ = ["ReclassifyReport", "reclassify"]
+__all__ = ["Moved", "ReclassifyReport", "reclassify"]
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """An article whose verdict went the other way."""
+
+    id: int
+    title: str
+    relevant: bool  # now
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,18 +36,29 @@ class ReclassifyReport:
     now_relevant: int
     no_longer_relevant: int
     filed: tuple[str, ...]
+    moved: tuple[Moved, ...] = ()  # relevant one way before, the other now
 
 
 def reclassify(
-    store: Store, corpus: Path, classifier: Classifier, now: datetime, *, file_all: bool = False
+    store: Store,
+    corpus: Path,
+    classifier: Classifier,
+    now: datetime,
+    *,
+    file_all: bool = False,
+    items: list[ItemSummary] | None = None,
 ) -> ReclassifyReport:
-    items = store.stored_items()
+    """Every stored article, or ``items``."""
+    items = store.stored_items() if items is None else items
     changed = now_relevant = no_longer = 0
     filed: list[str] = []
+    moved: list[Moved] = []
     for item in items:
         verdict = classifier.classify(item.title, item.text, None)
         if (verdict.relevant, verdict.labels) != (item.relevant, item.labels):
             changed += 1
+            if verdict.relevant != item.relevant:
+                moved.append(Moved(item.id, item.title or item.url or "", verdict.relevant))
             now_relevant += verdict.relevant and not item.relevant
             no_longer += item.relevant and not verdict.relevant
         store.update_verdict(
@@ -53,4 +73,6 @@ def reclassify(
         if wanted and item.file is None:
             filed.append(file_item(store, corpus, item, now))
     write_manifest(corpus, store.manifest_rows())
-    return ReclassifyReport(len(items), changed, now_relevant, no_longer, tuple(filed))
+    return ReclassifyReport(
+        len(items), changed, now_relevant, no_longer, tuple(filed), tuple(moved)
+    )

@@ -21,9 +21,13 @@ from watcher.store.db import open_engine
 
 if TYPE_CHECKING:
     from watcher.pipeline import Progress
+    from watcher.relevance.marks import MarkResult
+    from watcher.relevance.reclassify import ReclassifyReport
     from watcher.report import PassReport
 
-__all__ = ["fetch_pass", "make_classifier", "open_store"]
+__all__ = ["RESCORED", "fetch_pass", "make_classifier", "mark", "open_store"]
+
+RESCORED = 300  # after a mark, the newest unmarked articles scored again with what it taught
 
 
 def open_store(config: Config) -> Store:
@@ -87,3 +91,27 @@ def make_classifier(config: Config, store: Store) -> KeywordClassifier:
         examples=examples(store),
         lexicon=lexicon,
     )
+
+
+def mark(
+    config: Config, store: Store, id_or_url: str, verdict: str, labels: Sequence[str], now: datetime
+) -> tuple[MarkResult, ReclassifyReport]:
+    """The user's mark, from the command line or the review page alike: recorded, the
+    article filed or kept, the model refitted; then the newest unmarked articles are
+    scored again with what it taught (those that turn relevant are filed, as a pass
+    would). Raises LookupError (unknown item) and ValueError (bad mark or label)."""
+    from watcher.relevance.marks import mark_item
+    from watcher.relevance.reclassify import reclassify
+
+    lexicon = config.lexicon()
+    result = mark_item(store, config.storage.corpus_dir, id_or_url, verdict, labels, now, lexicon)
+    others = [item for item in store.recent_unmarked(RESCORED) if item.id != result.item.id]
+    report = reclassify(
+        store,
+        config.storage.corpus_dir,
+        make_classifier(config, store),
+        now,
+        file_all=config.storage.file_all,
+        items=others,
+    )
+    return result, report

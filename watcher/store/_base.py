@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -74,6 +75,9 @@ class StoreBase:
         return self._dedup
 
     def close(self) -> None:
+        if self.engine.dialect.name == "sqlite":  # keeps the planner's statistics fresh
+            with contextlib.suppress(SQLAlchemyError), self.engine.connect() as connection:
+                connection.execute(text("PRAGMA optimize"))
         self.engine.dispose()
 
     def ping(self) -> bool:

@@ -44,6 +44,19 @@ class MarksMixin(StoreBase):
             rows = session.exec(query.order_by(col(Item.id).desc()).limit(limit)).all()
             return [item_summary(row) for row in rows]
 
+    def recent_unmarked(self, limit: int) -> list[ItemSummary]:
+        """The newest stored articles nobody marked (not excerpts of another)."""
+        with self._session() as session:
+            rows = session.exec(
+                select(Item)
+                .where(col(Item.is_seed).is_(False))
+                .where(col(Item.user_mark).is_(None))
+                .where(col(Item.copy_of).is_(None))
+                .order_by(col(Item.id).desc())
+                .limit(limit)
+            ).all()
+            return [item_summary(row) for row in rows]
+
     def stored_items(self) -> list[ItemSummary]:
         """Every article watcher stored (not the user's own files), oldest first."""
         with self._session() as session:

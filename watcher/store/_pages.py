@@ -90,19 +90,17 @@ class PagesMixin(StoreBase):
             .offset(offset)
             .limit(limit)
         )
+        shown = sqlalchemy.cast(SHOWN_LABELS, sqlalchemy.Text)
+        counts = sqlalchemy.select(
+            func.count(),
+            *(func.sum(sqlalchemy.case((shown.like(f'%"{tie}"%'), 1), else_=0)) for tie in ties),
+        ).where(*base)
         with self.engine.connect() as connection:
             rows = tuple(_row(row) for row in connection.execute(query))
-            total = connection.execute(sqlalchemy.select(func.count()).where(*tied)).scalar()
-            per_tie = {
-                tie: int(
-                    connection.execute(
-                        sqlalchemy.select(func.count()).where(*_with_tie(base, tie))
-                    ).scalar()
-                    or 0
-                )
-                for tie in ties
-            }
-        return InboxPage(rows, int(total or 0), per_tie)
+            everything, *by_tie = connection.execute(counts).one()
+        per_tie = {tie: int(n or 0) for tie, n in zip(ties, by_tie, strict=True)}
+        total = per_tie.get(wanted.tie, 0) if wanted.tie else int(everything or 0)
+        return InboxPage(rows, total, per_tie)
 
     def near_misses(self, floor: float, offset: int, limit: int) -> InboxPage:
         """Articles the classifier judged not relevant and nobody marked, scored at least

@@ -28,6 +28,7 @@ from watcher.web.security import CSRF_FIELD, valid_csrf
 __all__ = ["PER_PAGE", "Pages", "Segment", "highlighted", "page_number", "parse_day"]
 
 PER_PAGE = 25
+_MOVED_SHOWN = 20
 _BACK = {"inbox": "/", "near": "/near-misses"}  # where a list's buttons return (fixed paths)
 
 
@@ -73,10 +74,13 @@ class Pages:
 
     async def item(self, request: Request) -> Response:
         item_id = _item_id(request)
-        found = await asyncio.to_thread(self._item, item_id)
-        return render(request, "item.html.j2", found | {"ties": self.config.lexicon().names})
+        moved = _ids(request.query_params.get("moved", ""))
+        found = await asyncio.to_thread(self._item, item_id, moved)
+        marked = request.query_params.get("marked") == str(item_id)
+        values = found | {"ties": self.config.lexicon().names, "just_marked": marked}
+        return render(request, "item.html.j2", values)
 
-    def _item(self, item_id: int) -> dict[str, Any]:
+    def _item(self, item_id: int, moved: list[int]) -> dict[str, Any]:
         item = self.store.find_item(str(item_id))
         details = self.store.item_details(item_id)
         if item is None or details is None:
@@ -87,10 +91,11 @@ class Pages:
             "paragraphs": [highlighted(p, item.evidence) for p in _paragraphs(item.text)],
             "copies": self.store.copies([item_id]).get(item_id, []),
             "history": self.store.marks_of(item_id),
+            "moved": [found for i in moved if (found := self.store.find_item(str(i)))],
         }
 
     async def mark(self, request: Request) -> Response:
-        from watcher.relevance.marks import mark_item
+        from watcher.services.app import mark as record_mark
 
         item_id = _item_id(request)
         form = await request.form()
@@ -100,24 +105,18 @@ class Pages:
         if mark not in MARKS:
             raise HTTPException(400, f"a mark is one of {', '.join(MARKS)}")
         labels = [str(label) for label in form.getlist("label")] if mark == "relevant" else []
-        config = self.config
+        now = datetime.now(UTC)
         try:
-            await asyncio.to_thread(
-                mark_item,
-                self.store,
-                config.storage.corpus_dir,
-                str(item_id),
-                mark,
-                labels,
-                datetime.now(UTC),
-                config.lexicon(),
+            _result, report = await asyncio.to_thread(
+                record_mark, self.config, self.store, str(item_id), mark, labels, now
             )
         except LookupError as exc:
             raise HTTPException(404, str(exc.args[0])) from exc
         except ValueError as exc:
             raise HTTPException(400, str(exc.args[0])) from exc
         back = _BACK.get(str(form.get("back", "")), f"/items/{item_id}")
-        return RedirectResponse(f"{back}?marked={item_id}", status_code=303)
+        moved = ",".join(str(other.id) for other in report.moved[:_MOVED_SHOWN])
+        return RedirectResponse(f"{back}?marked={item_id}&moved={moved}", status_code=303)
 
 
 def highlighted(paragraph: str, evidence: tuple[str, ...]) -> list[Segment]:
@@ -143,6 +142,13 @@ def highlighted(paragraph: str, evidence: tuple[str, ...]) -> list[Segment]:
 
 def _paragraphs(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _ids(listed: str) -> list[int]:
+    """Item numbers of a comma-separated list from the address; anything else dropped."""
+    return [int(part) for part in listed.split(",") if part.isdigit() and len(part) <= 12][
+        :_MOVED_SHOWN
+    ]
 
 
 def _item_id(request: Request) -> int:
