@@ -123,3 +123,34 @@ def _no_horizontal_scroll(page: Page) -> bool:
             "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
         )
     )
+
+
+def test_with_a_password_the_browser_must_log_in_and_a_forged_post_is_refused(
+    browser: Browser,
+    threaded_server: HTTPServer,
+    seed_corpus: Path,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    config = fetched(threaded_server, seed_corpus, database_url, tmp_path)
+    troops = int(str(scalar(database_url, f"SELECT id FROM items WHERE url LIKE '%/{TROOPS}'")))
+    with serving(config, password="correct horse", host="0.0.0.0") as base:
+        page = browser.new_page()
+        page.goto(f"{base}/items/{troops}")
+        assert page.url == f"{base}/login", "a page without a login sends to the login"
+        page.fill("input[name=password]", "wrong")
+        page.get_by_role("button", name="Log in").click()
+        assert "not the one" in page.inner_text("main")
+        page.fill("input[name=password]", "correct horse")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{base}/")
+        assert page.locator("h1").inner_text().startswith("Inbox")
+
+        # Logged in, a POST without the form's token (as another site would send it).
+        forged = page.request.post(f"{base}/items/{troops}/mark", form={"mark": "irrelevant"})
+        assert forged.status == 403
+
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_url(f"{base}/login")
+
+    assert scalar(database_url, "SELECT count(*) FROM marks") == 0

@@ -18,11 +18,16 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
-__all__ = ["Login"]
+__all__ = ["Login", "failure_delay"]
 
 SESSION_COOKIE = "watcher_session"
 _SESSION_SECONDS = 14 * 24 * 3600
 _MAX_DELAY = 8.0
+
+
+def failure_delay(failures: int) -> float:
+    """The wait before answering the ``failures``-th failed attempt in a row."""
+    return min(_MAX_DELAY, 0.25 * 2.0 ** (failures - 1))
 
 
 class Login:
@@ -56,8 +61,12 @@ class Login:
             return True
         failures = self._failures.get(client, 0) + 1
         self._failures[client] = failures
-        await asyncio.sleep(min(_MAX_DELAY, 0.25 * 2 ** (failures - 1)))
+        await asyncio.sleep(failure_delay(failures))
         return False
+
+    def failures(self, client: str) -> int:
+        """Failed attempts from ``client`` since its last success."""
+        return self._failures.get(client, 0)
 
     def open_session(self, request: Request, response: Response) -> None:
         expiry = str(int(time.time()) + _SESSION_SECONDS)
