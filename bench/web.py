@@ -1,6 +1,6 @@
 """Server time of the review page's pages with many stored articles.
 
-    python bench/web.py [--items 100000] [--postgres postgresql+psycopg://...]
+    python bench/web.py [--items 100000] [--postgres postgresql+psycopg://...] [--skip-sqlite]
 
 Fills a throwaway database (SQLite in a temporary folder, and PostgreSQL when a URL is
 given: a new database on that server, dropped after) with ``--items`` articles of made-up
@@ -58,11 +58,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--postgres", help="a PostgreSQL server URL to measure there too")
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         corpus = Path(folder) / "corpus"
         corpus.mkdir()
-        _measure("sqlite", f"sqlite:///{folder}/web.db", corpus, args.items)
+        if not args.skip_sqlite:
+            _measure("sqlite", f"sqlite:///{folder}/web.db", corpus, args.items)
         if args.postgres:
             name = f"watcher_bench_{uuid.uuid4().hex[:10]}"
             admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
