@@ -10,7 +10,8 @@ Stage by stage, the package or module of each and the value it hands on:
     dedup           dedup: urls (URL forms, hashes), identity (ArticleIdentity),
                     neardup (Fingerprint, Passage, NearDupRule)
     classify        relevance: classify (Verdict), lexicon, features, model, similarity;
-                    marks and reclassify (what the user's marks teach it)
+                    marks, teach (refit at every mark), training (the learners) and
+                    reclassify (what the user's marks teach it)
     analyse         analyse: extract, fingerprint, classify in a worker -> Analysed
     the pass        pipeline: orchestrator (Pipeline), poller (FeedPoller -> Job),
                     processor (EntryProcessor -> EntryOutcome), decider (pure -> Intent),
@@ -19,9 +20,11 @@ Stage by stage, the package or module of each and the value it hands on:
                     migrations; corpus (files, manifest.jsonl); search (query words)
     deliver         delivery: digest (content, render, send, timing), mail, atom,
                     templating
-    services        services: app (one pass wired), daemon, health, status, lock, logs,
-                    workers (process pool), startup (the program's first lines);
-                    scale (the queue's scheduler and workers)
+    services        services: app (one pass wired; a mark), daemon, serving (the page
+                    alone), status, lock, logs, workers (process pool), startup (the
+                    program's first lines); scale (the queue's scheduler and workers)
+    review page     web: app (Starlette), pages, lists, overview, login, security,
+                    metrics, render, server (uvicorn on the caller's loop)
     command line    cli (one module per command group)
 """
 
