@@ -19,7 +19,11 @@ from tests.site import (
     seed_paragraphs,
 )
 
-ANALYSIS = "eco20-2020-06-20-liaison-office"
+# An analysis the classifier files with a wide margin, in the original and in each copy:
+# the test is of dedup, so no copy may fall under the threshold whichever comes first
+# (the liaison-office piece used before scores 0.60, and 0.33 as the partner's copy since
+# the retrained model of issue 22: then which copy came first decided whether it was filed).
+ANALYSIS = "fine-kim_jongun_says_sorry_after_south_korean_is_shot_dead_at_sea"
 SAME_EVENT = "pen0-2024-12-04-north-korean-troops-in-russia"
 
 
