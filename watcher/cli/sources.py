@@ -36,7 +36,7 @@ app.add_typer(sources_app, name="sources")
 @sources_app.command("list")
 def sources_list(ctx: typer.Context) -> None:
     """Every configured source: its state, failures, last success and next poll."""
-    from watcher.sources.planning import health
+    from watcher.sources.planning import state_health
 
     config = load(ctx)
     with database(config) as store:
@@ -51,15 +51,7 @@ def sources_list(ctx: typer.Context) -> None:
         if state is None:
             table.add_row(source.name, "never polled", "", "", "", "", "")
             continue
-        said = health(
-            polled=state.last_polled_at is not None,
-            failures=state.consecutive_failures,
-            error_kind=state.last_error_kind,
-            polls_without_new=state.polls_without_new,
-            stale_after=config.schedule.stale_after_polls,
-            gap_since=state.gap_suspected_at,
-            now=datetime.now(UTC),
-        )
+        said = state_health(state, config.schedule.stale_after_polls, datetime.now(UTC))
         interval = state.interval_seconds or source.interval_minutes * 60
         table.add_row(
             source.name,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from watcher.config import ScheduleConfig
+    from watcher.store import SourceState
 
 __all__ = [
     "Bounds",
@@ -33,6 +34,7 @@ __all__ = [
     "next_interval",
     "next_poll_at",
     "plan",
+    "state_health",
 ]
 
 _FASTER = 0.75
@@ -161,3 +163,17 @@ def health(
     if gap_since and now and now - gap_since < _GAP_SHOWN:
         return f"ok, possible gap {gap_since:%Y-%m-%d %H:%M}"
     return "ok"
+
+
+def state_health(state: SourceState, stale_after: int, now: datetime) -> str:
+    """``health`` of a source as the store holds it: what `watcher sources list` and the
+    review page's sources show."""
+    return health(
+        polled=state.last_polled_at is not None,
+        failures=state.consecutive_failures,
+        error_kind=state.last_error_kind,
+        polls_without_new=state.polls_without_new,
+        stale_after=stale_after,
+        gap_since=state.gap_suspected_at,
+        now=now,
+    )

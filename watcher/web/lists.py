@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from watcher.config import Config
 from watcher.search import SearchQuery, parse_query
-from watcher.sources.planning import health
+from watcher.sources.planning import state_health
 from watcher.store import Store
 from watcher.web.pages import PER_PAGE, Segment, page_number, parse_day
 from watcher.web.render import render
@@ -101,15 +101,7 @@ class Lists:
                     SourceRow(source.name, source.feed_url, "never polled", False, *(None,) * 3, 0)
                 )
                 continue
-            said = health(
-                polled=state.last_polled_at is not None,
-                failures=state.consecutive_failures,
-                error_kind=state.last_error_kind,
-                polls_without_new=state.polls_without_new,
-                stale_after=config.schedule.stale_after_polls,
-                gap_since=state.gap_suspected_at,
-                now=now,
-            )
+            said = state_health(state, config.schedule.stale_after_polls, now)
             queued = waiting.get(state.id)
             rows.append(
                 SourceRow(
