@@ -53,8 +53,8 @@ def analyse(
     if isinstance(article, ExtractFailed):
         return article
     verdict = classifier.get().classify(article.title, article.text, article.language or language)
-    passage = near.passage(article.text, article.title)
-    return Analysed(article, near.fingerprint(article.text), verdict, passage)
+    fingerprint, passage = near.read(article.text, article.title)
+    return Analysed(article, fingerprint, verdict, passage)
 
 
 def parse_feed_in_worker(body: bytes, url: str, content_type: str | None) -> ParsedFeed:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from tests.conftest import shared_path
@@ -141,3 +142,16 @@ def test_lock_keys_are_shared_by_copies_and_not_by_other_articles(article: list[
     assert set(keys) & set(edited.lock_keys(there)), "a copy at another URL meets it"
     assert set(keys) & set(original.lock_keys(there)), "an exact copy: by its text"
     assert not set(keys) & set(other.lock_keys(there)), "another article waits for nothing"
+
+
+def test_read_gives_the_fingerprint_and_the_passage_at_once(article: list[str]) -> None:
+    text = "\n".join([*article, "Continue reading the full analysis"])
+    fingerprint, passage = RULE.read(text, "A title")
+    alone, apart = RULE.fingerprint(text), RULE.passage(text, "A title")
+    assert fingerprint.text_hash == alone.text_hash
+    assert fingerprint.paragraphs == alone.paragraphs
+    assert fingerprint.bands == alone.bands
+    assert np.array_equal(fingerprint.shingles, alone.shingles)
+    assert np.array_equal(passage.sequence, apart.sequence)
+    assert np.array_equal(passage.shingles, apart.shingles)
+    assert (passage.title, passage.teaser) == (apart.title, apart.teaser) == ("A title", True)

@@ -136,7 +136,18 @@ class NearDupRule:
 
     def fingerprint(self, text: str) -> Fingerprint:
         own = own_content(text)
-        shingles = self.shingles(own)
+        return self._fingerprint(text, own, self.shingles(own))
+
+    def read(self, text: str, title: str | None) -> tuple[Fingerprint, Passage]:
+        """``fingerprint(text)`` and ``passage(text, title)``, the text shingled once
+        (a worker does both for every article)."""
+        own = own_content(text)
+        sequence = self.sequence(own)
+        shingles = np.unique(sequence)
+        passage = Passage(sequence, shingles, title, is_teaser(text))
+        return self._fingerprint(text, own, shingles), passage
+
+    def _fingerprint(self, text: str, own: str, shingles: Shingles) -> Fingerprint:
         keys = [*paragraph_hashes(own), *_opening_key(own)]
         return Fingerprint(
             text_hash(text), tuple(dict.fromkeys(keys)), shingles, self._keys(shingles)

@@ -31,6 +31,7 @@ from w3lib.encoding import html_to_unicode
 
 from watcher.dedup.urls import normalize_text
 from watcher.extraction.boilerplate import drop_residue, prune_layout_cells
+from watcher.extraction.metadata import USED_FIELDS, read_metadata
 from watcher.extraction.pdf import PdfError, read_pdf
 from watcher.extraction.titles import PageTitles, best_title, read_titles
 
@@ -121,6 +122,8 @@ def _extract(
             (doc.text or "") if doc else ""
         ):
             doc = fuller
+    if doc is not None:  # bare_extraction worked on a copy: the tree is as parsed
+        _add_metadata(doc, read_metadata(tree, url, _DATE_PARAMS))
     sitename = _clean(doc.sitename) if doc else None
     extracted = _clean(doc.title) if doc else None
     title = best_title(feed_title, titles, extracted, url=url, site_names=(*site_names, sitename))
@@ -160,11 +163,15 @@ def _trafilatura(tree: HtmlElement | None, url: str, *, fast: bool) -> Document 
         tree,
         url=url,
         fast=fast,
-        with_metadata=True,
+        with_metadata=False,  # read_metadata: the same, without what watcher never uses
         include_comments=False,  # reader comments are not the article
-        date_extraction_params=_DATE_PARAMS,
     )
     return doc if isinstance(doc, Document) else None
+
+
+def _add_metadata(doc: Document, metadata: Document) -> None:
+    for field in USED_FIELDS:
+        setattr(doc, field, getattr(metadata, field))
 
 
 def _extract_pdf(body: bytes, url: str, feed_title: str | None) -> Article | ExtractFailed:
