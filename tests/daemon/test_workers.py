@@ -76,3 +76,18 @@ def test_forkserver_workers_start_with_the_analysis_stages_imported() -> None:
         assert all(asyncio.run(pool.run(_loaded, name)) for name in PRELOAD)
     finally:
         pool.close()
+
+
+def _niceness() -> int:
+    return os.nice(0)
+
+
+def test_workers_run_below_the_process_that_feeds_them() -> None:
+    """The coordinator fetches, settles and files every article: a worker must not
+    take its core (on two cores, two busy workers would otherwise starve it)."""
+    pool = WorkerPool(1)
+    try:
+        theirs = asyncio.run(pool.run(_niceness))
+    finally:
+        pool.close()
+    assert theirs >= min(os.nice(0) + 10, 19)

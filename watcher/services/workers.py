@@ -7,6 +7,7 @@ downloading while workers extract.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -30,6 +31,7 @@ PRELOAD = ("watcher.analyse",)
 
 T = TypeVar("T")
 _LOADED: dict[str, Any] = {}  # in each worker process: shared values by digest
+_NICENESS = 10  # a worker's priority below the coordinator's (see _yield_to_coordinator)
 _KEEP = 4  # shared values a worker keeps loaded (one per pass is the usual case)
 
 
@@ -80,7 +82,9 @@ class WorkerPool:
         context = multiprocessing.get_context(method)
         if method == "forkserver":
             context.set_forkserver_preload(list(PRELOAD))
-        executor = ProcessPoolExecutor(max_workers=self._count, mp_context=context)
+        executor = ProcessPoolExecutor(
+            max_workers=self._count, mp_context=context, initializer=_yield_to_coordinator
+        )
         for _ in range(self._count):
             executor.submit(_warm)  # start the workers now, while feeds download
         return executor
@@ -118,6 +122,14 @@ def _first_start_method() -> str:
     if sys.platform == "linux" and threading.active_count() == 1:
         return "fork"
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _yield_to_coordinator() -> None:
+    """Run the worker at a lower priority than the process that feeds it: that one
+    process fetches, settles and files every article, so when it waits for a core the
+    whole pass waits, while a worker that waits only lets its queue grow."""
+    with contextlib.suppress(OSError):
+        os.nice(_NICENESS)
 
 
 def _warm() -> None:

@@ -7,16 +7,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Engine, func, text, update
+from sqlalchemy import Connection, Engine, bindparam, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from watcher.store._rows import (
-    alias_rows,
-)
+from watcher.store._rows import ENTRIES_TABLE, alias_rows
 from watcher.store.models import Band, Item, Paragraph, Setting, UrlAlias
 
 if TYPE_CHECKING:
@@ -124,17 +123,34 @@ class StoreBase:
         then compiles once and is cached, whatever the number of rows."""
         if not values:
             return
-        dialect = self.engine.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         rows = values if isinstance(values, list) else [values]
-        session.execute(insert(model).on_conflict_do_nothing(), rows)
+        session.execute(_insert_ignoring(self.engine.dialect.name, model), rows)
 
     def _update(self, model: Any, row_id: int, values: dict[str, Any]) -> None:
         with self._session() as session:
             session.execute(update(model).where(model.id == row_id).values(**values))
             session.commit()
 
+    def _mark_done(
+        self, connection: Connection | Session, entry_id: int, values: dict[str, Any]
+    ) -> None:
+        """The entry settled (``done_values``), by a statement built once."""
+        connection.execute(ENTRY_DONE, {**values, "b_entry": entry_id})
+
     @staticmethod
     def _setting(session: Session, name: str) -> str | None:
         row = session.get(Setting, name)
         return row.value if row is not None else None
+
+
+@cache
+def _insert_ignoring(dialect: str, model: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING into ``model``'s table, built once per dialect:
+    building and keying a statement costs more than SQLite takes to run it, and the
+    settle step runs three of them for every article."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing()
+
+
+# The columns come from the parameters (``done_values``), the row from ``b_entry``.
+ENTRY_DONE = update(ENTRIES_TABLE).where(ENTRIES_TABLE.c.id == bindparam("b_entry"))

@@ -210,7 +210,9 @@ class EntriesMixin(StoreBase):
         duplicate: bool = False,
         final_url: str | None = None,
     ) -> None:
-        self._update(Entry, entry_id, done_values(outcome, now, item_id, duplicate, final_url))
+        with self.engine.begin() as connection:
+            values = done_values(outcome, now, item_id, duplicate, final_url)
+            self._mark_done(connection, entry_id, values)
 
     def waiting_entry(self, entry_id: int, now: datetime) -> tuple[PendingEntry, str] | None:
         """The entry and its source's feed URL if it still waits for a try: a queued

@@ -44,6 +44,13 @@ _TEXTS = (
     .order_by(col(Item.id))
 )
 _ROOT = select(Item.copy_of).where(col(Item.id) == bindparam("id"))
+# The item's columns come from the parameters (``item_values``); [PostgreSQL?]
+_INSERT_ITEM = tuple(
+    dialect.insert(ITEMS_TABLE)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(ITEMS_TABLE.c.id)
+    for dialect in (sqlite, postgresql)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,14 +212,8 @@ class ItemsMixin(StoreBase):
         """The item row, its paragraph fingerprints and its URL aliases; None, and
         nothing written, when an item with its URL key exists (another writer stored the
         same article a moment ago: an upsert, not an error)."""
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        statement = (
-            dialect.insert(ITEMS_TABLE)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(ITEMS_TABLE.c.id)
-        )
-        item_id: int | None = connection.execute(statement).scalar()
+        statement = _INSERT_ITEM[self.engine.dialect.name == "postgresql"]
+        item_id: int | None = connection.execute(statement, values).scalar()
         if item_id is None:
             return None
         self._add_paragraphs(connection, item_id, item.paragraph_hashes)
@@ -241,11 +242,8 @@ class ItemsMixin(StoreBase):
                     if item_id is None:
                         self._lost_race(connection, item, entry_id, now)
                         return None
-                    connection.execute(
-                        update(Entry)
-                        .where(col(Entry.id) == entry_id)
-                        .values(done_values(outcome, now, item_id, False, item.final_url))
-                    )
+                    done = done_values(outcome, now, item_id, False, item.final_url)
+                    self._mark_done(connection, entry_id, done)
             except IntegrityError:
                 if number is None:
                     raise
@@ -257,11 +255,8 @@ class ItemsMixin(StoreBase):
         self, connection: Connection, item: NewItem, entry_id: int, now: datetime
     ) -> None:
         original = self._by_key(connection, item.key)
-        connection.execute(
-            update(Entry)
-            .where(col(Entry.id) == entry_id)
-            .values(done_values("duplicate", now, original, True, item.final_url))
-        )
+        done = done_values("duplicate", now, original, True, item.final_url)
+        self._mark_done(connection, entry_id, done)
         self._insert_ignore(connection, UrlAlias, alias_rows(original, item.aliases))
 
     @staticmethod
@@ -282,13 +277,8 @@ class ItemsMixin(StoreBase):
         """The entry copies ``original``: its URLs lead there from now on."""
         with self._session() as session:
             self._add_aliases(session, original, aliases)
-            session.execute(
-                update(Entry)
-                .where(col(Entry.id) == entry_id)
-                .values(
-                    done_values("duplicate", now, original, duplicate=True, final_url=final_url)
-                )
-            )
+            done = done_values("duplicate", now, original, duplicate=True, final_url=final_url)
+            self._mark_done(session, entry_id, done)
             session.commit()
 
     def add_aliases(self, item_id: int, urls: Iterable[str]) -> None:

@@ -22,6 +22,7 @@ NEAR_CANDIDATES = 12  # the most likely stored texts compared with a new one
 
 
 ITEMS_TABLE = SQLModel.metadata.tables["items"]
+ENTRIES_TABLE = SQLModel.metadata.tables["entries"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +273,7 @@ def entry_row(source_id: int, entry: NewEntry) -> dict[str, Any]:
 def done_values(
     outcome: str, now: datetime, item_id: int | None, duplicate: bool, final_url: str | None
 ) -> dict[str, Any]:
+    """The columns of a settled entry (``ENTRY_DONE``'s parameters, but for its id)."""
     return {
         "state": "done",
         "outcome": outcome,
