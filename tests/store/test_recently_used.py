@@ -1,28 +1,26 @@
-"""The store's memory of stored texts' passages: computed once, bounded, least used out."""
+"""The store's memory of stored texts' passages: bounded, least recently used out."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from watcher.store._base import RecentlyUsed
 
 
-def test_a_value_is_made_once_and_the_least_recently_used_goes_first() -> None:
-    made: list[str] = []
-
-    def maker(key: str) -> Callable[[], str]:
-        def make() -> str:
-            made.append(key)
-            return key.upper()
-
-        return make
-
+def test_the_least_recently_used_value_goes_first() -> None:
     memory: RecentlyUsed[str, str] = RecentlyUsed(2)
-    assert memory.get("a", maker("a")) == "A"
-    assert memory.get("b", maker("b")) == "B"
-    assert memory.get("a", maker("a")) == "A"
-    assert made == ["a", "b"], "a kept value is not made again"
-    memory.get("c", maker("c"))
-    memory.get("a", maker("a"))
-    memory.get("b", maker("b"))
-    assert made == ["a", "b", "c", "b"], "b, the least recently used, went when c came"
+    assert memory.peek("a") is None
+    assert memory.put("a", "A") == "A"
+    memory.put("b", "B")
+    assert memory.peek("a") == "A", "a kept value is found"
+    memory.put("c", "C")
+    assert memory.peek("b") is None, "b, the least recently used, went when c came"
+    assert (memory.peek("a"), memory.peek("c")) == ("A", "C")
+
+
+def test_putting_a_kept_key_again_replaces_its_value_and_keeps_the_bound() -> None:
+    memory: RecentlyUsed[str, str] = RecentlyUsed(2)
+    memory.put("a", "A")
+    memory.put("b", "B")
+    memory.put("a", "A2")
+    memory.put("c", "C")
+    assert memory.peek("a") == "A2"
+    assert memory.peek("b") is None

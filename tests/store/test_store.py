@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 
 from tests.conftest import scalar, text_item
 from watcher.config import SourceConfig
-from watcher.dedup.neardup import NearDupRule
+from watcher.dedup.neardup import NearDupRule, Passage
 from watcher.store import MAX_ATTEMPTS, EntryStatus, NewEntry, Store, retry_delay
 from watcher.store.db import HEAD, current_revision, head_revision, open_engine, upgrade
 
@@ -257,3 +257,41 @@ def test_marks_made_before_user_labels_existed_give_them_on_upgrade(database_url
         ]
     finally:
         engine.dispose()
+
+
+class _CountingRule(NearDupRule):
+    """The default rule, counting the stored texts it reads and shingles."""
+
+    __slots__ = ("shingled",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        object.__setattr__(self, "shingled", [])
+
+    def passage(self, text: str, title: str | None) -> Passage:
+        self.shingled.append(text)  # type: ignore[attr-defined]
+        return super().passage(text, title)
+
+
+def test_a_stored_text_is_shingled_once_and_not_at_all_when_its_passage_is_given(
+    database_url: str,
+) -> None:
+    rule = _CountingRule()
+    store = Store(open_engine(database_url), rule)
+    try:
+        story, other = _story(1), _story(2)
+        first = store.add_item(text_item("https://a.example/1", story))
+        copy = "Republished with permission.\n" + story
+        fingerprint, passage = rule.read(copy, None)
+        assert store.find_original([], fingerprint, passage) == first
+        assert store.find_original([], fingerprint, passage) == first
+        assert rule.shingled == [story], "the stored text was read once, then kept"  # type: ignore[attr-defined]
+
+        second = store.add_item(text_item("https://b.example/2", other))
+        fingerprint, passage = rule.read(other, None)
+        store.remember_passage(second, fingerprint.text_hash, passage)
+        again, again_passage = rule.read("Via our partners.\n" + other, None)
+        assert store.find_original([], again, again_passage) == second
+        assert rule.shingled == [story], "a passage given at store time is not made again"  # type: ignore[attr-defined]
+    finally:
+        store.close()

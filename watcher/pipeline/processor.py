@@ -23,6 +23,7 @@ from datetime import datetime
 
 from watcher.analyse import Analysed, analyse
 from watcher.dedup.identity import ArticleIdentity
+from watcher.dedup.neardup import Passage
 from watcher.dedup.urls import canonical_url, url_hash
 from watcher.errors import FetchError
 from watcher.extraction.page import ExtractFailed, feed_page, full_text
@@ -225,10 +226,10 @@ class EntryProcessor:
                 file_all=self._settings.file_all,
                 now=now,
             )
-            return self._carry_out(job, intent, now)
+            return self._carry_out(job, intent, now, analysed.passage)
 
     def _carry_out(
-        self, job: Job, intent: Intent, now: datetime
+        self, job: Job, intent: Intent, now: datetime, passage: Passage
     ) -> tuple[EntryOutcome, Filing | None]:
         """The store's writes for the intent, each one transaction."""
         if isinstance(intent, Archived):
@@ -239,10 +240,10 @@ class EntryProcessor:
                 job.entry_id, intent.original, intent.aliases, intent.final_url, now
             )
             return EntryOutcome("duplicate"), None
-        return self._store_article(job, intent, now)
+        return self._store_article(job, intent, now, passage)
 
     def _store_article(
-        self, job: Job, intent: NewArticle, now: datetime
+        self, job: Job, intent: NewArticle, now: datetime, passage: Passage
     ) -> tuple[EntryOutcome, Filing | None]:
         stored = self._store.store_item(
             intent.item,
@@ -254,6 +255,8 @@ class EntryProcessor:
         if stored is None:  # another writer stored this article a moment ago
             return EntryOutcome("duplicate"), None
         item_id, name = stored
+        if self._settings.near == self._store.dedup:  # the worker read it by the store's rule
+            self._store.remember_passage(item_id, intent.item.text_hash, passage)
         if intent.supersedes is not None:
             self._store.supersede(intent.supersedes, item_id)
             log.info("excerpt_superseded", extra={"excerpt": intent.supersedes, "article": item_id})

@@ -21,7 +21,7 @@ from watcher.store.models import Band, Item, Paragraph, Setting, UrlAlias
 if TYPE_CHECKING:
     from watcher.dedup.neardup import NearDupRule, Passage
 
-# Stored texts' passages kept in memory (by item and the text's own hash): a text that shares
+# Stored texts' passages kept in memory (by item and its text hash): a text that shares
 # paragraphs with many new ones is compared again and again in a pass, and shingling it
 # each time was a sixth of the settle step. About 16 KB each for a long article.
 _PASSAGES_KEPT = 1024
@@ -38,14 +38,17 @@ class RecentlyUsed(Generic[K, V]):
         self._values: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: K, make: Callable[[], V]) -> V:
+    def peek(self, key: K) -> V | None:
         with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-        value = make()
+            if key not in self._values:
+                return None
+            self._values.move_to_end(key)
+            return self._values[key]
+
+    def put(self, key: K, value: V) -> V:
         with self._lock:
             self._values[key] = value
+            self._values.move_to_end(key)
             while len(self._values) > self._size:
                 self._values.popitem(last=False)
         return value
@@ -59,7 +62,7 @@ class StoreBase:
         command that only reads never imports numpy for it); the default rule if None."""
         self.engine = engine
         self._dedup = dedup
-        self._passages: RecentlyUsed[tuple[int, int], Passage] = RecentlyUsed(_PASSAGES_KEPT)
+        self._passages: RecentlyUsed[tuple[int, str], Passage] = RecentlyUsed(_PASSAGES_KEPT)
         # Called inside the transaction that records new entries, with the ids of those
         # waiting for their first try: a task queue enqueues their jobs there, so that
         # the entries and their jobs are committed together or not at all.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, update
@@ -38,10 +37,14 @@ _BY_BANDS = select(Band.item_id).where(col(Band.key).in_(bindparam("keys", expan
 _BY_PARAGRAPHS = select(Paragraph.hash, Paragraph.item_id).where(
     col(Paragraph.hash).in_(bindparam("hashes", expanding=True))
 )
-_TEXTS = (
-    select(Item.id, Item.text, Item.title, Item.copy_of)
+_CANDIDATES = (
+    select(Item.id, Item.text_hash, Item.copy_of)
     .where(col(Item.id).in_(bindparam("ids", expanding=True)))
     .order_by(col(Item.id))
+)
+# Only for the candidates whose passages are not kept: a text is read and shingled once.
+_TEXTS = select(Item.id, Item.text, Item.title).where(
+    col(Item.id).in_(bindparam("ids", expanding=True))
 )
 _ROOT = select(Item.copy_of).where(col(Item.id) == bindparam("id"))
 # The item's columns come from the parameters (``item_values``); [PostgreSQL?]
@@ -156,13 +159,14 @@ class ItemsMixin(StoreBase):
         if not candidates:
             return None
         rule = self.dedup
-        rows = connection.execute(_TEXTS, {"ids": candidates})
-        for item_id, stored, title, copy_of in rows:
+        rows = connection.execute(_CANDIDATES, {"ids": candidates}).all()
+        passages = self._candidate_passages(connection, [(int(i), h) for i, h, _c in rows])
+        for item_id, text_hash, copy_of in rows:
             # An article (copy_of NULL, nearly always) needs no further question.
             article = int(item_id) if copy_of is None else self._root(connection, int(copy_of))
-            theirs = self._passages.get(
-                (int(item_id), hash((stored, title))), partial(rule.passage, stored, title)
-            )
+            theirs = passages.get((int(item_id), text_hash))
+            if theirs is None:  # deleted a moment ago
+                continue
             whole = (
                 rule.whole_copy(passage, theirs)
                 if passage is not None
@@ -177,6 +181,25 @@ class ItemsMixin(StoreBase):
             if copy_of is None and rule.partial_of(theirs, passage):
                 return Match(int(item_id), fuller=True)
         return None
+
+    def _candidate_passages(
+        self, connection: Connection, keys: list[tuple[int, str]]
+    ) -> dict[tuple[int, str], Passage]:
+        """The candidates' passages, from memory or read and shingled now (and kept)."""
+        found = {key: self._passages.peek(key) for key in keys}
+        missing = {key[0]: key for key, passage in found.items() if passage is None}
+        if missing:
+            rule = self.dedup
+            rows = connection.execute(_TEXTS, {"ids": list(missing)})
+            for item_id, stored, title in rows:
+                key = missing[int(item_id)]
+                found[key] = self._passages.put(key, rule.passage(stored, title))
+        return {key: passage for key, passage in found.items() if passage is not None}
+
+    def remember_passage(self, item_id: int, text_hash: str, passage: Passage) -> None:
+        """Keep a stored article's passage (its analysis made it): the next articles it
+        is compared with need not read and shingle its text again."""
+        self._passages.put((item_id, text_hash), passage)
 
     def supersede(self, excerpt_id: int, article_id: int) -> None:
         """The excerpt stored first is a copy of the article stored now: its entries are
