@@ -357,7 +357,7 @@ def _settle_time(url: str, pages: dict[str, str]) -> list[float]:
             bands=fingerprint.bands,
         )
         started = time.perf_counter()
-        with hold(fingerprint.lock_keys((key,))):
+        with hold(fingerprint.lock_keys((key,))) as held, store.one_transaction(held):
             store.find_original([key], fingerprint)
             store.add_item(item)
         times.append(time.perf_counter() - started)

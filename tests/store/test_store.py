@@ -16,7 +16,8 @@ from sqlmodel import SQLModel
 from tests.conftest import scalar, text_item
 from watcher.config import SourceConfig
 from watcher.dedup.neardup import NearDupRule, Passage
-from watcher.store import MAX_ATTEMPTS, EntryStatus, NewEntry, Store, retry_delay
+from watcher.dedup.urls import url_hash
+from watcher.store import MAX_ATTEMPTS, EntryStatus, FileNumberTaken, NewEntry, Store, retry_delay
 from watcher.store.db import HEAD, current_revision, head_revision, open_engine, upgrade
 
 NOW = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
@@ -295,3 +296,59 @@ def test_a_stored_text_is_shingled_once_and_not_at_all_when_its_passage_is_given
         assert rule.shingled == [story], "a passage given at store time is not made again"  # type: ignore[attr-defined]
     finally:
         store.close()
+
+
+def _two_entries(store: Store) -> tuple[int, int]:
+    state = store.sync_sources([SourceConfig(name="S", url="https://s.example/feed")])[
+        "https://s.example/feed"
+    ]
+    return _add(store, state.id, "a", "ha"), _add(store, state.id, "b", "hb")
+
+
+def test_calls_in_one_transaction_commit_together_or_not_at_all(
+    store: Store, database_url: str
+) -> None:
+    first, second = _two_entries(store)
+    original = text_item("https://a.example/1", _story(1))
+
+    def settle_then_fail() -> None:
+        with store.one_transaction():
+            stored = store.store_item(original, first, outcome="filed", now=NOW, file_number=1)
+            assert stored is not None
+            store.record_duplicate(second, stored[0], ["https://b.example/1"], None, NOW)
+            raise RuntimeError("the settle step failed after its writes")
+
+    with pytest.raises(RuntimeError, match="after its writes"):
+        settle_then_fail()
+    assert scalar(database_url, "SELECT count(*) FROM items") == 0
+    assert scalar(database_url, "SELECT count(*) FROM entries WHERE state = 'done'") == 0
+
+    with store.one_transaction():
+        stored = store.store_item(original, first, outcome="filed", now=NOW, file_number=1)
+        assert stored is not None
+        store.record_duplicate(second, stored[0], ["https://b.example/1"], None, NOW)
+    assert scalar(database_url, "SELECT count(*) FROM entries WHERE state = 'done'") == 2
+    assert store.items_by_url([url_hash("https://b.example/1")]) == {
+        url_hash("https://b.example/1"): stored[0]
+    }
+
+
+def test_a_taken_file_number_ends_one_transaction_and_is_passed_over_outside_one(
+    store: Store, database_url: str
+) -> None:
+    first, second = _two_entries(store)
+    earlier = text_item("https://a.example/1", _story(1))
+    store.store_item(earlier, first, outcome="filed", now=NOW, file_number=7)
+    later = text_item("https://b.example/2", _story(2))
+
+    def store_under_seven() -> None:
+        with store.one_transaction():
+            store.store_item(later, second, outcome="filed", now=NOW, file_number=7)
+
+    with pytest.raises(FileNumberTaken):
+        store_under_seven()
+    assert scalar(database_url, "SELECT count(*) FROM items") == 1, "nothing of it stored"
+
+    stored = store.store_item(later, second, outcome="filed", now=NOW, file_number=7)
+    assert stored is not None
+    assert stored[1] == f"008_{later.key}.txt"

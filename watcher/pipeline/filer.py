@@ -75,6 +75,11 @@ class CorpusFiler:
             self._floor += 1
             return self._floor
 
+    def number_taken(self) -> None:
+        """Another writer stored an article under the number proposed: propose numbers
+        above the database's highest from now on."""
+        self._raise_floor(self._store.highest_file_number())
+
     def write(self, filing: Filing) -> None:
         """Write the file the store named; if the name is taken (a file the user put there
         meanwhile), take the next number."""

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from watcher.analyse import Analysed, analyse
 from watcher.dedup.identity import ArticleIdentity
@@ -36,18 +37,23 @@ from watcher.pipeline.settings import PassSettings
 from watcher.relevance.classify import Classifier
 from watcher.report import EntryFailure, EntryOutcome, SourceReport, StageTimes
 from watcher.services.workers import Shared, WorkerCrashed, WorkerPool
-from watcher.store import Store
+from watcher.store import FileNumberTaken, Store
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 __all__ = ["EntryProcessor", "Progress", "SettleLock"]
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]  # (source name, +pages queued or -1 when one is done)
-SettleLock = Callable[[list[int]], AbstractContextManager[object]]
+# Held while an article settles; yields the transaction the settle step joins.
+SettleLock = Callable[[list[int]], AbstractContextManager["Connection"]]
 
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 _PAGE_TYPES = ("html", "xml", "text/plain", "application/pdf")
 _FEED_PAGE = "text/html; charset=utf-8"
+_SETTLE_ATTEMPTS = 20  # corpus numbers tried before the entry is left for the next pass
 
 
 class EntryProcessor:
@@ -68,9 +74,10 @@ class EntryProcessor:
     ) -> None:
         """``classifier``: shared with the worker processes already (``WorkerPool.share``).
         ``settle_lock(keys)`` is held while an article is checked against the stored
-        ones and stored, given the keys it can be found by (``Fingerprint.lock_keys``):
-        within one process that step never interleaves (one thread settles); processes
-        that store into one database side by side pass a lock they share."""
+        ones and stored, given the keys it can be found by (``Fingerprint.lock_keys``),
+        and yields the transaction that step runs in: within one process that step
+        never interleaves (one thread settles); processes that store into one database
+        side by side pass a lock they share."""
         self._settings = settings
         self._store = store
         self._fetcher = fetcher
@@ -211,22 +218,41 @@ class EntryProcessor:
         analysed: Analysed,
     ) -> tuple[EntryOutcome, Filing | None]:
         """Dedup, store and name the file of one analysed article, on the settling thread,
-        under the settle lock when processes share the database."""
+        in one transaction (under the settle lock when processes share the database).
+        A corpus number another writer took meanwhile: the step again, with the next."""
         keys = identity.lock_keys(analysed.fingerprint)
-        with self._settle_lock(keys) if self._settle_lock else nullcontext():
-            now = self._clock()
-            known = look(self._store, job, identity, analysed)
-            intent = decide(
-                job,
-                identity,
-                analysed,
-                known,
-                source=source,
-                language=language,
-                file_all=self._settings.file_all,
-                now=now,
-            )
-            return self._carry_out(job, intent, now, analysed.passage)
+        for attempt in range(_SETTLE_ATTEMPTS):
+            lock = self._settle_lock(keys) if self._settle_lock else nullcontext()
+            try:
+                with lock as held, self._store.one_transaction(held):
+                    return self._settle_once(source, language, job, identity, analysed)
+            except FileNumberTaken:
+                if attempt == _SETTLE_ATTEMPTS - 1:
+                    raise
+                self._filer.number_taken()
+        raise AssertionError("unreachable")
+
+    def _settle_once(
+        self,
+        source: str,
+        language: str | None,
+        job: Job,
+        identity: ArticleIdentity,
+        analysed: Analysed,
+    ) -> tuple[EntryOutcome, Filing | None]:
+        now = self._clock()
+        known = look(self._store, job, identity, analysed)
+        intent = decide(
+            job,
+            identity,
+            analysed,
+            known,
+            source=source,
+            language=language,
+            file_all=self._settings.file_all,
+            now=now,
+        )
+        return self._carry_out(job, intent, now, analysed.passage)
 
     def _carry_out(
         self, job: Job, intent: Intent, now: datetime, passage: Passage

@@ -174,16 +174,18 @@ class Runtime:
         return self._pipeline
 
 
-def settle_lock(engine: Engine) -> Callable[[list[int]], AbstractContextManager[object]]:
+def settle_lock(engine: Engine) -> Callable[[list[int]], AbstractContextManager[Connection]]:
     """Workers on every machine check an article against the stored ones and store it
     one at a time per key the article can be found by: without it, two workers given
     one article syndicated at two addresses both find no original and both store it;
     with one lock for all, that step would cap the whole deployment (about 170
     articles/s here). Transaction-scoped advisory locks, taken in ascending order (no
-    deadlock): released at commit, or when a killed worker's connection closes."""
+    deadlock): released at commit, or when a killed worker's connection closes. The
+    settle step runs in that transaction (``Store.one_transaction``): its writes and
+    the locks' release are one commit."""
 
     @contextmanager
-    def hold(keys: list[int]) -> Iterator[object]:
+    def hold(keys: list[int]) -> Iterator[Connection]:
         with engine.begin() as connection:
             connection.execute(_SETTLE_LOCKS, {"keys": keys})
             yield connection

@@ -12,7 +12,7 @@ from watcher.store._corpus import CorpusMixin
 from watcher.store._digest_rows import Candidate, Copy, DigestRecord
 from watcher.store._digests import DigestsMixin
 from watcher.store._entries import EntriesMixin
-from watcher.store._items import ItemsMixin, Match
+from watcher.store._items import FileNumberTaken, ItemsMixin, Match
 from watcher.store._marks import MarksMixin
 from watcher.store._near import NearIndexMixin
 from watcher.store._pages import InboxFilter, InboxPage, InboxRow, MarkRecord, PagesMixin
@@ -40,6 +40,7 @@ __all__ = [
     "DigestRecord",
     "EntryIndex",
     "EntryStatus",
+    "FileNumberTaken",
     "InboxFilter",
     "InboxPage",
     "InboxRow",

@@ -67,6 +67,7 @@ class StoreBase:
         # waiting for their first try: a task queue enqueues their jobs there, so that
         # the entries and their jobs are committed together or not at all.
         self.entries_added: Callable[[Connection, list[int]], None] | None = None
+        self._bound = threading.local()  # the connection of a thread's ``one_transaction``
 
     @property
     def dedup(self) -> NearDupRule:
@@ -92,24 +93,84 @@ class StoreBase:
         return True
 
     @contextmanager
+    def one_transaction(self, connection: Connection | None = None) -> Iterator[Connection]:
+        """Run the store calls this thread makes inside on one connection, in one
+        transaction: the settle step's reads and writes cost one pool checkout (with its
+        liveness ping) and one commit instead of one of each per call, and commit
+        together. ``connection``: a transaction of the caller's (a worker's, holding the
+        settle locks), which the caller commits. Only the calls that settle an article
+        join (``_connect``, ``_begin``); a failed statement ends the whole transaction,
+        so a call that would retry inside one raises instead (``FileNumberTaken``).
+
+        On SQLite the reads run before the driver begins the transaction at the first
+        write, so no read snapshot has to be upgraded to a write lock."""
+        if connection is not None:
+            yield from self._bound_to(connection)
+            return
+        with self.engine.begin() as own:
+            yield from self._bound_to(own)
+
+    def _bound_to(self, connection: Connection) -> Iterator[Connection]:
+        self._bound.connection = connection
+        try:
+            yield connection
+        finally:
+            self._bound.connection = None
+
+    def _in_transaction(self) -> bool:
+        return getattr(self._bound, "connection", None) is not None
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """A connection to read on: this thread's transaction's, if it is in one."""
+        bound: Connection | None = getattr(self._bound, "connection", None)
+        if bound is not None:
+            yield bound
+            return
+        with self.engine.connect() as connection:
+            yield connection
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A transaction to write in: this thread's, if it is in one (committed by
+        whoever began it), else a new one committed on leaving."""
+        bound: Connection | None = getattr(self._bound, "connection", None)
+        if bound is not None:
+            yield bound
+            return
+        with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
     def _session(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
     def _highest_file_number(self) -> int:
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             highest = connection.execute(select(func.max(Item.file_number))).scalar()
         return -1 if highest is None else int(highest)
 
     def _add_paragraphs(
         self, session: Session | Connection, item_id: int, hashes: Sequence[str]
     ) -> None:
-        rows = [{"hash": digest, "item_id": item_id} for digest in dict.fromkeys(hashes)]
-        self._insert_ignore(session, Paragraph, rows)
+        self._add_keys(session, item_id, list(dict.fromkeys(hashes)), Paragraph, "hash")
 
     def _add_bands(self, session: Session | Connection, item_id: int, keys: Sequence[int]) -> None:
-        rows = [{"key": key, "item_id": item_id} for key in dict.fromkeys(keys)]
-        self._insert_ignore(session, Band, rows)
+        self._add_keys(session, item_id, list(dict.fromkeys(keys)), Band, "key")
+
+    def _add_keys(
+        self, session: Session | Connection, item_id: int, keys: list[Any], model: Any, column: str
+    ) -> None:
+        """An item's paragraph hashes or LSH keys. PostgreSQL takes them as one array
+        (one statement, where executemany sends an execution per row: some thirty an
+        article); SQLite's executemany is a loop in C and needs no help."""
+        if not keys:
+            return
+        if self.engine.dialect.name == "postgresql":
+            session.execute(_PG_ADD_KEYS[model.__tablename__], {"keys": keys, "item_id": item_id})
+        else:
+            self._insert_ignore(session, model, [{column: key, "item_id": item_id} for key in keys])
 
     def _add_aliases(self, session: Session, item_id: int, urls: Iterable[str]) -> None:
         self._insert_ignore(session, UrlAlias, alias_rows(item_id, urls))
@@ -154,6 +215,17 @@ def _insert_ignoring(dialect: str, model: Any) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(model).on_conflict_do_nothing()
 
+
+_PG_ADD_KEYS = {
+    "paragraphs": text(
+        "INSERT INTO paragraphs (hash, item_id)"
+        " SELECT unnest(CAST(:keys AS VARCHAR[])), :item_id ON CONFLICT DO NOTHING"
+    ),
+    "minhash_bands": text(
+        "INSERT INTO minhash_bands (key, item_id)"
+        " SELECT unnest(CAST(:keys AS BIGINT[])), :item_id ON CONFLICT DO NOTHING"
+    ),
+}
 
 # The columns come from the parameters (``done_values``), the row from ``b_entry``.
 ENTRY_DONE = update(ENTRIES_TABLE).where(ENTRIES_TABLE.c.id == bindparam("b_entry"))

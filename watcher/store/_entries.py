@@ -210,7 +210,7 @@ class EntriesMixin(StoreBase):
         duplicate: bool = False,
         final_url: str | None = None,
     ) -> None:
-        with self.engine.begin() as connection:
+        with self._begin() as connection:
             values = done_values(outcome, now, item_id, duplicate, final_url)
             self._mark_done(connection, entry_id, values)
 

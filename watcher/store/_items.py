@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from watcher.errors import StoreError
 from watcher.store._base import StoreBase
 from watcher.store._rows import (
     BOILERPLATE_ITEMS,
@@ -56,6 +57,14 @@ _INSERT_ITEM = tuple(
 )
 
 
+class FileNumberTaken(StoreError):
+    """Another writer gave an article this corpus number while the transaction ran."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"corpus file number {number} is taken")
+        self.number = number
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """A stored item a new text is found to be: ``fuller`` when the stored one is an
@@ -81,7 +90,7 @@ class ItemsMixin(StoreBase):
         stored text that the near-duplicate rule calls the same article, or (given the
         text's ``passage``) of which this text is an excerpt, or which is an excerpt of
         this text (``fuller``). An excerpt superseded by its article leads to the article."""
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             found = None
             if url_hashes:
                 found = connection.execute(_BY_URL, {"urls": list(url_hashes)}).scalar()
@@ -107,7 +116,7 @@ class ItemsMixin(StoreBase):
     def is_copy_of(self, item_id: int, fingerprint: Fingerprint) -> bool:
         """Whether this text is the stored item's article (a declared canonical is
         believed only then)."""
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             row = connection.execute(select(Item.text_hash).where(col(Item.id) == item_id)).scalar()
             if row == fingerprint.text_hash:
                 return True
@@ -117,7 +126,7 @@ class ItemsMixin(StoreBase):
         """Item ids by URL hash, for the hashes that are known."""
         found: dict[str, int] = {}
         wanted = list(dict.fromkeys(url_hashes))
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             for start in range(0, len(wanted), 500):
                 query = select(UrlAlias.url_hash, UrlAlias.item_id).where(
                     col(UrlAlias.url_hash).in_(wanted[start : start + 500])
@@ -205,7 +214,7 @@ class ItemsMixin(StoreBase):
         """The excerpt stored first is a copy of the article stored now: its entries are
         the article's duplicates and its URLs lead to the article. Its file, if any,
         stays (files are never overwritten); the manifest names what it is a copy of."""
-        with self.engine.begin() as connection:
+        with self._begin() as connection:
             connection.execute(
                 update(Item)
                 .where((col(Item.id) == excerpt_id) | (col(Item.copy_of) == excerpt_id))
@@ -250,7 +259,10 @@ class ItemsMixin(StoreBase):
         """Insert the item, close its entry and, when ``file_number`` is given, give it
         that corpus number or, if another writer has it, the next free one: one
         transaction, so a crash leaves all of it or none. None when another writer
-        stored the same article (its URL key) first: the entry is then its duplicate."""
+        stored the same article (its URL key) first: the entry is then its duplicate.
+
+        Within ``one_transaction`` a taken number ends the transaction: FileNumberTaken,
+        and the caller runs its step again with a number above ``highest_file_number``."""
         values = item_values(item)
         number = file_number
         while True:
@@ -260,16 +272,18 @@ class ItemsMixin(StoreBase):
                 values.update(file_number=number, file=name)
             try:
                 # Core, not the ORM: this runs once per article on the event loop's thread.
-                with self.engine.begin() as connection:
+                with self._begin() as connection:
                     item_id = self._insert_item(connection, item, values)
                     if item_id is None:
                         self._lost_race(connection, item, entry_id, now)
                         return None
                     done = done_values(outcome, now, item_id, False, item.final_url)
                     self._mark_done(connection, entry_id, done)
-            except IntegrityError:
+            except IntegrityError as exc:
                 if number is None:
                     raise
+                if self._in_transaction():
+                    raise FileNumberTaken(number) from exc
                 number = max(self._highest_file_number(), number) + 1  # taken: the next
                 continue
             return item_id, name
@@ -298,11 +312,10 @@ class ItemsMixin(StoreBase):
         now: datetime,
     ) -> None:
         """The entry copies ``original``: its URLs lead there from now on."""
-        with self._session() as session:
-            self._add_aliases(session, original, aliases)
+        with self._begin() as connection:
+            self._insert_ignore(connection, UrlAlias, alias_rows(original, aliases))
             done = done_values("duplicate", now, original, duplicate=True, final_url=final_url)
-            self._mark_done(session, entry_id, done)
-            session.commit()
+            self._mark_done(connection, entry_id, done)
 
     def add_aliases(self, item_id: int, urls: Iterable[str]) -> None:
         with self._session() as session:
