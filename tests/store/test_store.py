@@ -298,6 +298,9 @@ def test_a_stored_text_is_shingled_once_and_not_at_all_when_its_passage_is_given
         store.close()
 
 
+_KEY_TABLES = ("paragraphs", "minhash_bands", "url_aliases")
+
+
 def _two_entries(store: Store) -> tuple[int, int]:
     state = store.sync_sources([SourceConfig(name="S", url="https://s.example/feed")])[
         "https://s.example/feed"
@@ -328,6 +331,10 @@ def test_calls_in_one_transaction_commit_together_or_not_at_all(
         assert stored is not None
         store.record_duplicate(second, stored[0], ["https://b.example/1"], None, NOW)
     assert scalar(database_url, "SELECT count(*) FROM entries WHERE state = 'done'") == 2
+    assert scalar(database_url, f"SELECT count(*) FROM entries WHERE item_id = {stored[0]}") == 2
+    counts = [scalar(database_url, f"SELECT count(*) FROM {table}") for table in _KEY_TABLES]
+    expected = [len(set(original.paragraph_hashes)), len(set(original.bands)), 2]
+    assert counts == expected, "the article is found by its paragraphs, LSH keys and URLs"
     assert store.items_by_url([url_hash("https://b.example/1")]) == {
         url_hash("https://b.example/1"): stored[0]
     }

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from watcher.errors import StoreError
 from watcher.store._base import StoreBase
+from watcher.store._pg_item import store_item_statement
 from watcher.store._rows import (
     BOILERPLATE_ITEMS,
     ITEMS_TABLE,
@@ -253,6 +254,25 @@ class ItemsMixin(StoreBase):
         self._insert_ignore(connection, UrlAlias, alias_rows(item_id, item.aliases))
         return item_id
 
+    def _insert_settled_item(
+        self,
+        connection: Connection,
+        item: NewItem,
+        values: dict[str, Any],
+        entry_id: int,
+        done: dict[str, Any],
+    ) -> int | None:
+        """The item and all it is known by, and its entry closed (``done`` with the new
+        item's id): one statement on PostgreSQL; None when its URL key is stored."""
+        if self.engine.dialect.name == "postgresql":
+            statement, params = store_item_statement(item, values, entry_id, done)
+            found = connection.execute(statement, params).scalar()
+            return None if found is None else int(found)
+        item_id = self._insert_item(connection, item, values)
+        if item_id is not None:
+            self._mark_done(connection, entry_id, {**done, "item_id": item_id})
+        return item_id
+
     def store_item(
         self, item: NewItem, entry_id: int, *, outcome: str, now: datetime, file_number: int | None
     ) -> tuple[int, str | None] | None:
@@ -273,12 +293,11 @@ class ItemsMixin(StoreBase):
             try:
                 # Core, not the ORM: this runs once per article on the event loop's thread.
                 with self._begin() as connection:
-                    item_id = self._insert_item(connection, item, values)
+                    done = done_values(outcome, now, None, False, item.final_url)
+                    item_id = self._insert_settled_item(connection, item, values, entry_id, done)
                     if item_id is None:
                         self._lost_race(connection, item, entry_id, now)
                         return None
-                    done = done_values(outcome, now, item_id, False, item.final_url)
-                    self._mark_done(connection, entry_id, done)
             except IntegrityError as exc:
                 if number is None:
                     raise
