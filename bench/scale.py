@@ -220,18 +220,49 @@ def _config(root: Path, url: str, feeds: list[str], *, corpus: str) -> Path:
 def _in_process(
     root: Path, url: str, feeds: list[str], processes: int
 ) -> tuple[float, dict[str, float]]:
-    """The pass's wall time; its stage times and the CPU seconds of this process and of
-    its analysis workers (PostgreSQL's and the page server's are not counted)."""
+    """The pass's wall time; its stage times and the CPU seconds of this process, of
+    its analysis workers and of PostgreSQL (the page server's are not counted)."""
     config = load_config(_config(root, url, feeds, corpus=f"inproc{processes}"))
+    postmaster = _postmaster(url)
+    database = _postgres_cpu(postmaster)
     own, children = _rusage(resource.RUSAGE_SELF), _rusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     report = asyncio.run(fetch_pass(config, config.sources, workers=processes))
+    elapsed = time.perf_counter() - started
     spent = {
         **report.times,
         "cpu: this process": _rusage(resource.RUSAGE_SELF) - own,
         "cpu: workers": _rusage(resource.RUSAGE_CHILDREN) - children,
+        "cpu: postgresql": _postgres_cpu(postmaster) - database,
     }
-    return time.perf_counter() - started, spent
+    return elapsed, spent
+
+
+def _postmaster(url: str) -> int:
+    """The PostgreSQL server's main process (the parent of a backend)."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        backend = int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    engine.dispose()
+    return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _postgres_cpu(postmaster: int) -> float:
+    """CPU seconds of the server and its live backends, and of the backends that ended
+    (their time is added to the postmaster's children when it reaps them)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    used = sum(int(value) for value in fields[11:15])
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) == postmaster:
+            used += int(stat[11]) + int(stat[12])
+    return used / tick
 
 
 def _rusage(who: int) -> float:
