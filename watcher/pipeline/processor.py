@@ -89,6 +89,8 @@ class EntryProcessor:
         self._robots = robots
         self._settle_lock = settle_lock
         self._times = times or StageTimes()
+        # The workers read passages by the store's rule: the store may keep theirs.
+        self._same_rule = settings.near == store.dedup
         # One thread settles articles, one after another: the dedup check and the insert
         # of one article never interleave with another's, and the event loop goes on
         # fetching pages while the database works.
@@ -281,7 +283,7 @@ class EntryProcessor:
         if stored is None:  # another writer stored this article a moment ago
             return EntryOutcome("duplicate"), None
         item_id, name = stored
-        if self._settings.near == self._store.dedup:  # the worker read it by the store's rule
+        if self._same_rule:
             self._store.remember_passage(item_id, intent.item.text_hash, passage)
         if intent.supersedes is not None:
             self._store.supersede(intent.supersedes, item_id)

@@ -6,7 +6,7 @@ import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -118,28 +118,22 @@ class StoreBase:
             self._bound.connection = None
 
     def _in_transaction(self) -> bool:
-        return getattr(self._bound, "connection", None) is not None
+        return self._bound_connection() is not None
 
-    @contextmanager
-    def _connect(self) -> Iterator[Connection]:
+    def _bound_connection(self) -> Connection | None:
+        connection: Connection | None = getattr(self._bound, "connection", None)
+        return connection
+
+    def _connect(self) -> AbstractContextManager[Connection]:
         """A connection to read on: this thread's transaction's, if it is in one."""
-        bound: Connection | None = getattr(self._bound, "connection", None)
-        if bound is not None:
-            yield bound
-            return
-        with self.engine.connect() as connection:
-            yield connection
+        bound = self._bound_connection()
+        return nullcontext(bound) if bound is not None else self.engine.connect()
 
-    @contextmanager
-    def _begin(self) -> Iterator[Connection]:
+    def _begin(self) -> AbstractContextManager[Connection]:
         """A transaction to write in: this thread's, if it is in one (committed by
         whoever began it), else a new one committed on leaving."""
-        bound: Connection | None = getattr(self._bound, "connection", None)
-        if bound is not None:
-            yield bound
-            return
-        with self.engine.begin() as connection:
-            yield connection
+        bound = self._bound_connection()
+        return nullcontext(bound) if bound is not None else self.engine.begin()
 
     @contextmanager
     def _session(self) -> Iterator[Session]:

@@ -36,24 +36,8 @@ def _statement(columns: tuple[str, ...]) -> Any:
         .returning(items.c.id)
         .cte("item")
     )
-    paragraphs = (
-        postgresql.insert(Paragraph)
-        .from_select(
-            ["hash", "item_id"],
-            select(func.unnest(bindparam("paragraphs", type_=postgresql.ARRAY(String))), item.c.id),
-        )
-        .on_conflict_do_nothing()
-        .cte("paragraphs")
-    )
-    bands = (
-        postgresql.insert(Band)
-        .from_select(
-            ["key", "item_id"],
-            select(func.unnest(bindparam("bands", type_=postgresql.ARRAY(BigInteger))), item.c.id),
-        )
-        .on_conflict_do_nothing()
-        .cte("bands")
-    )
+    paragraphs = _keys(Paragraph, "hash", String, item)
+    bands = _keys(Band, "key", BigInteger, item)
     aliases = (
         postgresql.insert(UrlAlias)
         .from_select(
@@ -83,6 +67,17 @@ def _statement(columns: tuple[str, ...]) -> Any:
     return select(item.c.id).add_cte(paragraphs, bands, aliases, done)
 
 
+def _keys(model: Any, column: str, kind: Any, item: Any) -> Any:
+    """The new item's paragraph hashes or LSH keys, given as one array."""
+    values = func.unnest(bindparam(model.__tablename__, type_=postgresql.ARRAY(kind)))
+    return (
+        postgresql.insert(model)
+        .from_select([column, "item_id"], select(values, item.c.id))
+        .on_conflict_do_nothing()
+        .cte(model.__tablename__)
+    )
+
+
 def store_item_statement(
     item: NewItem, values: dict[str, Any], entry_id: int, done: dict[str, Any]
 ) -> tuple[Any, dict[str, Any]]:
@@ -92,8 +87,8 @@ def store_item_statement(
     urls = list(dict.fromkeys(item.aliases))
     return _statement(tuple(values)), {
         **{f"i_{name}": value for name, value in values.items()},
-        "paragraphs": list(dict.fromkeys(item.paragraph_hashes)),
-        "bands": list(dict.fromkeys(item.bands)),
+        Paragraph.__tablename__: list(dict.fromkeys(item.paragraph_hashes)),
+        Band.__tablename__: list(dict.fromkeys(item.bands)),
         "alias_hashes": [url_hash(url) for url in urls],
         "alias_urls": urls,
         "entry_id": entry_id,
