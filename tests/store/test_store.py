@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import SQLModel
 
 from tests.conftest import scalar, text_item
 from watcher.config import SourceConfig
 from watcher.dedup.neardup import NearDupRule, Passage
 from watcher.dedup.urls import url_hash
+from watcher.pipeline.filer import CorpusFiler
 from watcher.store import MAX_ATTEMPTS, EntryStatus, FileNumberTaken, NewEntry, Store, retry_delay
 from watcher.store.db import HEAD, current_revision, head_revision, open_engine, upgrade
 
@@ -359,3 +360,50 @@ def test_a_taken_file_number_ends_one_transaction_and_is_passed_over_outside_one
     stored = store.store_item(later, second, outcome="filed", now=NOW, file_number=7)
     assert stored is not None
     assert stored[1] == f"008_{later.key}.txt"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_plans_each_statement_for_its_parameters(store: Store) -> None:
+    """A generic plan made while the tables were empty kept the paragraph lookup a
+    sequential scan on a new database."""
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_stores_an_article_and_closes_its_entry_in_one_statement(
+    store: Store,
+) -> None:
+    first, _second = _two_entries(store)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        statements.append(sql)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        with store.one_transaction():
+            stored = store.store_item(
+                text_item("https://a.example/1", _story(1)),
+                first,
+                outcome="recorded",
+                now=NOW,
+                file_number=None,
+            )
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert stored is not None
+    assert len(statements) == 1, statements
+    assert statements[0].lstrip().startswith("WITH item AS")
+
+
+def test_a_filer_told_its_number_was_taken_proposes_above_the_databases_highest(
+    store: Store, tmp_path: Path
+) -> None:
+    (first, _second) = _two_entries(store)
+    earlier = text_item("https://a.example/1", _story(1))
+    store.store_item(earlier, first, outcome="filed", now=NOW, file_number=41)
+    filer = CorpusFiler(tmp_path, store, write_files=True)
+    assert filer.next_number() == 0, "numbers start at 0 in an empty folder"
+    filer.number_taken()
+    assert filer.next_number() == 42
