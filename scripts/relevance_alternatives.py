@@ -44,12 +44,11 @@ from train_relevance import (
     _source,
     fitted_labels,
     labelled_folder,
-    make_booster,
 )
 
 from watcher.relevance.classify import TIES, Scan, scan, tie_evidence
 from watcher.relevance.features import FEATURE_NAMES, article_features, has_evidence
-from watcher.relevance.training import Booster
+from watcher.relevance.training import Booster, relevance_learner
 
 Index = NDArray[np.intp]
 Predict = Callable[[Index, Index], NDArray[np.float64]]  # train rows, test rows -> P(relevant)
@@ -135,9 +134,10 @@ def _candidates(data: Set) -> dict[str, Predict]:
     monotone = [1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, -1, -1, 0, 0] * TOP
     assert len(monotone) == TOP * len(FEATURE_NAMES)
     words_whole, words_evidence = _words(data, data.texts), _words(data, data.evidence)
-    trees = _fitted(data, x, make_booster)
+    trees = _fitted(data, x, relevance_learner)
     return {
-        "shipped: boosted trees (100, depth 2)": trees,
+        "shipped: random forest (100, depth 6)": trees,
+        "boosted trees (100, depth 2; shipped before)": _fitted(data, x, Booster),
         "boosted trees, half subsamples": _fitted(
             data,
             x,
@@ -161,10 +161,12 @@ def _candidates(data: Set) -> dict[str, Predict]:
             x,
             lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
         ),
-        "trees + focus and lead features": _fitted(data, np.column_stack([x, extra]), make_booster),
+        "forest + focus and lead features": _fitted(
+            data, np.column_stack([x, extra]), relevance_learner
+        ),
         "words (tf-idf LR), whole text": words_whole,
         "words (tf-idf LR), evidence sentences": words_evidence,
-        "mean of trees and evidence words": _mean(trees, words_evidence),
+        "mean of forest and evidence words": _mean(trees, words_evidence),
     }
 
 

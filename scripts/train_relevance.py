@@ -6,7 +6,7 @@ Two parts, over the evidence features of watcher.relevance.features (a handful o
 numbers per tie, not words), written to watcher/data/relevance_model.json with --write:
 
 - a logistic regression per tie (how strongly an article bears on it: its labels);
-- gradient-boosted trees over the strongest ties' features (whether it is relevant).
+- a random forest over the strongest ties' features (whether it is relevant).
 
 The learners are watcher's own (watcher.relevance.training, numpy only): the same code
 refits the model at every mark the user makes, on these examples and the marks. --write
@@ -37,7 +37,7 @@ from watcher.relevance.classify import TIES, scan, tie_evidence
 from watcher.relevance.features import article_features, features, has_evidence
 from watcher.relevance.model import MODEL_FILE, Model, TieModel, Trees, model_document
 from watcher.relevance.teach import EXAMPLES_FILE, TrainingSet
-from watcher.relevance.training import Booster, fit_tie
+from watcher.relevance.training import fit_tie, relevance_learner
 
 MODEL = MODEL_FILE
 Sample = tuple[str, tuple[float, ...], bool]  # id, features, label
@@ -68,8 +68,7 @@ def main() -> None:
     if args.write:
         ties = {tie: fit(tie_samples, args.l2) for tie, tie_samples in data.ties.items()}
         model = Model(ties, fit_trees(data.articles))
-        document = model_document(model, _TRAINED_ON)
-        MODEL.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+        MODEL.write_text(_model_text(model_document(model, _TRAINED_ON)), encoding="utf-8")
         examples = training_set(data).document()
         EXAMPLES_FILE.write_text(json.dumps(examples) + "\n", encoding="utf-8")
         print(f"wrote {MODEL} and {EXAMPLES_FILE}")
@@ -82,6 +81,16 @@ def training_set(data: Data) -> TrainingSet:
         {tie: [(values, label) for _id, values, label in rows] for tie, rows in data.ties.items()},
         TOP,
     )
+
+
+def _model_text(document: dict[str, Any]) -> str:
+    """The model's JSON with one tree a line: a hundred trees of nodes, one number a
+    line, would run to tens of thousands of lines."""
+    relevance = document["relevance"]
+    placeholder = "@trees@"
+    text = json.dumps({**document, "relevance": {**relevance, "trees": placeholder}}, indent=1)
+    trees = ",\n".join(json.dumps(tree, separators=(",", ":")) for tree in relevance["trees"])
+    return text.replace(f'"{placeholder}"', f"[\n{trees}\n]") + "\n"
 
 
 def labelled_folder(parser: argparse.ArgumentParser, shared: Path) -> Path:
@@ -128,17 +137,11 @@ def fit(tie_samples: list[Sample], l2: float) -> TieModel:
     return fit_tie(xs, ys, l2=l2)
 
 
-def make_booster() -> Booster:
-    """The shipped trees' learner, unfitted (scripts/relevance_alternatives.py compares
-    others with it)."""
-    return Booster(n_estimators=100, max_depth=2, rate=0.1)
-
-
 def fit_trees(article_samples: list[Sample]) -> Trees:
-    """Shallow trees, few of them, from zero: a few hundred articles support little more."""
+    """The relevance part: a forest of a hundred trees, six deep at most."""
     xs = np.array([values for _id, values, _label in article_samples], dtype=float)
     ys = np.array([label for _id, _values, label in article_samples])
-    return make_booster().fit(xs, ys).exported(TOP)
+    return relevance_learner().fit(xs, ys).exported(TOP)
 
 
 def _cross_validate(data: Data, l2: float) -> None:

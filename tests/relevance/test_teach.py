@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,9 +15,9 @@ from tests.conftest import text_item
 from watcher.relevance.classify import KeywordClassifier, scan, tie_evidence
 from watcher.relevance.lexicon import default_lexicon
 from watcher.relevance.marks import mark_item
-from watcher.relevance.model import load_model
+from watcher.relevance.model import Model, load_model, model_document, model_from_document
 from watcher.relevance.teach import judged, refit, shipped_examples, taught_model
-from watcher.relevance.training import Booster
+from watcher.relevance.training import Booster, Forest, relevance_learner
 from watcher.store import Store
 
 NOW = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
@@ -37,20 +39,52 @@ def festival(number: int) -> tuple[str, str]:
     )
 
 
-def test_a_party_named_as_the_source_is_counted_as_attribution() -> None:
+def test_a_party_named_only_as_the_source_is_not_a_party() -> None:
+    """GUIDELINES.md: a North Korean weapons story in which South Korea's military is
+    only the source is not inter-Korean; the South's span does not name it."""
     text = (
         "North Korea fired a ballistic missile into the sea on Monday, according to South "
         "Korea's Joint Chiefs of Staff. The missile flew about 600 kilometres. Kim Jong Un "
         "oversaw the launch, state media reported. Pyongyang called it a routine test."
     )
     found = scan("North Korea fires missile", text)
+    assert found.named[0].parties == {"north"}, "the JCS names the South only as the source"
     evidence = tie_evidence(found, "inter-korean")
-    assert found.attributed == {0}, "the JCS sentence names the South as the source"
-    assert evidence.attributed == 1
+    assert (evidence.direct, evidence.near) == (0, 0)
     assert evidence.title_one, "the title names the North alone"
-    assert evidence.alone > 0, "three of four sentences are about the North alone"
-    talks = "North Korea and South Korea held talks at Panmunjom on the hotline."
-    assert not scan(None, talks).attributed
+    assert evidence.alone == 0.75, "three sentences name the North alone, one no one"
+    headline = scan("North Korea missile launch fails: South Korea", "")
+    assert headline.title_parties == {"north"}, "a headline's trailing source"
+
+
+def test_the_south_as_an_actor_still_names_it() -> None:
+    """Without a word of saying the span is an actor, not a source; with one, the party
+    named elsewhere in the sentence still counts."""
+    shots = "South Korea's military fired warning shots at North Korean soldiers at the border."
+    assert scan(None, shots).named[0].parties == {"north", "south"}
+    both = (
+        "South Korea's defence ministry said Seoul would suspend the military agreement "
+        "with North Korea."
+    )
+    assert scan(None, both).named[0].parties == {"north", "south"}
+
+
+def test_a_party_and_a_source_in_one_sentence_count_as_attribution() -> None:
+    text = (
+        "North Korea fired artillery near the border with South Korea, according to "
+        "officials. North Korea and South Korea held talks at Panmunjom on the hotline."
+    )
+    found = scan(None, text)
+    assert found.attributed == {0}, "the first sentence gives its source"
+    assert tie_evidence(found, "inter-korean").attributed == 1
+
+
+def test_the_south_in_korean_affairs_copy_names_south_korea() -> None:
+    found = scan("North Korea blows up the South’s de facto embassy", "")
+    assert found.title_parties == {"north", "south"}
+    for elsewhere in ("the South China Sea", "the south of France", "the South Korean army"):
+        named = scan(None, f"Ships sailed through {elsewhere} yesterday.").named[0].parties
+        assert named == ({"south"} if "Korean" in elsewhere else set()), elsewhere
 
 
 def test_a_south_korean_outlets_government_is_seoul_but_not_in_pyongyangs_media() -> None:
@@ -76,19 +110,34 @@ def test_russia_as_a_six_party_member_gives_no_tie() -> None:
     assert tie_evidence(scan(None, treaty), "russia-nk").direct == 1
 
 
-def test_the_learners_trees_are_deterministic_and_weighted() -> None:
+@pytest.mark.parametrize("learner", [relevance_learner, Booster], ids=["forest", "boosted"])
+def test_the_learners_trees_are_deterministic_and_weighted(learner: Callable[[], Any]) -> None:
     rows = np.array([[0.0, 1.0], [1.0, 1.0], [2.0, 0.0], [3.0, 0.0]] * 5)
     labels = np.array([False, False, True, True] * 5)
-    once = Booster().fit(rows, labels).exported(top=1)
-    again = Booster().fit(rows, labels).exported(top=1)
+    once = learner().fit(rows, labels).exported(top=1)
+    again = learner().fit(rows, labels).exported(top=1)
     assert once == again
     assert once.probability([3.0, 0.0]) > 0.9 > 0.1 > once.probability([0.0, 1.0])
     # Weighing the first row's kind against its label moves the model toward it.
     flipped = labels.copy()
     flipped[0] = True
     weights = np.where(np.arange(len(rows)) == 0, 50.0, 1.0)
-    heavy = Booster().fit(rows, flipped, weights).exported(top=1)
+    heavy = learner().fit(rows, flipped, weights).exported(top=1)
     assert heavy.probability([0.0, 1.0]) > once.probability([0.0, 1.0]) + 0.3
+
+
+def test_a_forests_leaves_hold_the_share_relevant_and_survive_its_document() -> None:
+    """The forest's verdict is its trees' mean share, not a log-odds sum, also once
+    stored as a taught model's JSON and read back."""
+    rows = np.array([[float(i % 10)] for i in range(40)])
+    labels = np.array([i % 10 >= 7 for i in range(40)])  # 30 % relevant, all at 7-9
+    forest = Forest(n_estimators=20, max_depth=1).fit(rows, labels)
+    model = Model({}, forest.exported(top=1))
+    assert model.relevance.average
+    low = model.relevance.probability([0.0])
+    assert 0.0 <= low < 0.2 < 0.8 < model.relevance.probability([9.0]) <= 1.0
+    back = model_from_document(json.loads(json.dumps(model_document(model, "test"))))
+    assert back.relevance == model.relevance
 
 
 def test_a_mark_refits_the_model_and_moves_similar_unseen_texts(

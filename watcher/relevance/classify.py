@@ -55,6 +55,14 @@ _WRAPPED_SHARE = 0.6  # characters in which a dateline says whose voice the text
 # A sentence ends at . ! ? 。 before a space, or before Hangul with no space (Korean
 # copy often runs on: "보도했다.이날").
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=[.!?])(?=[가-힣])")
+# A wire story's dateline names the city it was filed from, not a party to it:
+# "SEOUL, Dec. 29 (Yonhap) --", "MOSCOW (Reuters) -", "SEOUL North Korea said".
+# Matched in the text's own case: the capitals are what make it a dateline.
+_DATELINE = re.compile(
+    r"\b[A-Z][A-Z'-]{3,}(?: [A-Z][A-Z'-]{2,})?"
+    r"(?=,\s*[A-Z][a-z]{2,4}\.?(?:\s*\d|$)|\s*\([A-Z][\w.]*(?: [A-Z][\w.]*){0,2}\)|\s+(?:--|—|–))"
+    r"|\A[A-Z][A-Z'-]{3,}(?: [A-Z][A-Z'-]{2,})?(?= [A-Z][a-z])"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,18 +342,20 @@ def _unwrap(lines: list[str]) -> list[str]:
 def _all_named(sentences: list[str], lexicon: Lexicon) -> list[_Named]:
     """Each pattern scans the joined sentences once (not once per sentence: an article
     has hundreds); a match is credited to the sentence it starts in."""
-    joined = "\n".join(sentences).lower()
+    original = "\n".join(sentences)
+    joined = original.lower()
     starts = list(itertools.accumulate((len(s) + 1 for s in sentences[:-1]), initial=0))
+    unsourced = _without_sources(original, joined, starts, lexicon)
 
-    def where(pattern: re.Pattern[str] | None) -> set[int]:
+    def where(pattern: re.Pattern[str] | None, text: str = joined) -> set[int]:
         if pattern is None:
             return set()
-        return {bisect.bisect_right(starts, m.start()) - 1 for m in pattern.finditer(joined)}
+        return {bisect.bisect_right(starts, m.start()) - 1 for m in pattern.finditer(text)}
 
-    parties = {name: where(party.pattern) for name, party in lexicon.parties.items()}
+    parties = {name: where(party.pattern, unsourced) for name, party in lexicon.parties.items()}
     for name, party in lexicon.parties.items():
         if party.voice_when is not None and party.voice_when.search(joined[:_OPENING]):
-            parties[name] |= where(party.voice)
+            parties[name] |= where(party.voice, unsourced)
         if party.participant is not None:
             parties[name] -= where(party.participant)
     topics = {topic.name: where(topic.terms) for topic in lexicon.topics}
@@ -360,6 +370,31 @@ def _all_named(sentences: list[str], lexicon: Lexicon) -> list[_Named]:
         )
         for i in range(len(sentences))
     ]
+
+
+def _without_sources(original: str, joined: str, starts: list[int], lexicon: Lexicon) -> str:
+    """The lower-cased text with what names a party without making it one blanked out:
+    a dateline, and a span naming a party only as the reporter ("South Korea's military
+    said") when its sentence has a word of saying (the guidelines do not count a state
+    that is only the source of a story as a party to it). Blanks keep every offset, so
+    matches still fall in their sentences."""
+    spans = [m.span() for m in _DATELINE.finditer(original)] if len(original) == len(joined) else []
+    if lexicon.source is not None and lexicon.saying is not None:
+        saying = lexicon.saying
+        for match in lexicon.source.finditer(joined):
+            i = bisect.bisect_right(starts, match.start()) - 1
+            end = starts[i + 1] - 1 if i + 1 < len(starts) else len(joined)
+            if saying.search(joined, starts[i], end):
+                spans.append(match.span())
+    if not spans:
+        return joined
+    pieces: list[str] = []
+    done = 0
+    for start, end in sorted(spans):
+        if start >= done:
+            pieces += [joined[done:start], " " * (end - start)]
+            done = end
+    return "".join(pieces) + joined[done:]
 
 
 def _infer_parties(

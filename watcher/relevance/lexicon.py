@@ -56,6 +56,10 @@ class Lexicon:
     relation: re.Pattern[str]
     # a party named as the source of a report ("according to Seoul's spy agency")
     attribution: re.Pattern[str] | None = None
+    # a party named only as the reporter ("South Korea's military said"): such a span
+    # does not name its party in a sentence that also matches ``saying``
+    source: re.Pattern[str] | None = None
+    saying: re.Pattern[str] | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -98,6 +102,8 @@ def build_lexicon(
         topics=tuple(_topic(t, built) for t in topic_tables),
         relation=_compile("relation", data["relation"]["terms"]),
         attribution=_compile("attribution", data["attribution"]["terms"]),
+        source=_compile("source", data["source"]["terms"]),
+        saying=_compile("source saying", data["source"]["saying"]),
     )
 
 

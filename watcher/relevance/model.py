@@ -66,24 +66,28 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Trees:
-    """Gradient-boosted regression trees on the log-odds of relevance."""
+    """Regression trees: boosted on the log-odds of relevance, or a forest whose leaves
+    hold the share relevant (``average``), the verdict their mean."""
 
     init: float
     rate: float
     top: int  # how many ties' features it reads, strongest first
     trees: tuple[tuple[Node, ...], ...]
+    average: bool = False
 
     def probability(self, values: Sequence[float]) -> float:
         # The trees were fitted on single-precision values: compare in it too, or a
         # value on a threshold could go the other way.
         single = array("f", values)
-        z = self.init
+        total = 0.0
         for tree in self.trees:
             node = tree[0]
             while node.feature >= 0:
                 node = tree[node.left if single[node.feature] <= node.threshold else node.right]
-            z += self.rate * node.value
-        return sigmoid(z)
+            total += node.value
+        if self.average:  # a mean of shares, kept in [0, 1] against rounding
+            return min(1.0, total / len(self.trees)) if self.trees else 0.0
+        return sigmoid(self.init + self.rate * total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +118,7 @@ def model_from_document(data: dict[str, Any]) -> Model:
             rate=float(trees["rate"]),
             top=int(trees["top"]),
             trees=tuple(tuple(Node(*node) for node in tree) for tree in trees["trees"]),
+            average=bool(trees.get("average", False)),
         ),
     )
 
@@ -130,6 +135,7 @@ def model_document(model: Model, trained_on: str) -> dict[str, Any]:
             "init": model.relevance.init,
             "rate": model.relevance.rate,
             "top": model.relevance.top,
+            "average": model.relevance.average,
             "trees": [
                 [[n.feature, n.threshold, n.left, n.right, n.value] for n in tree]
                 for tree in model.relevance.trees

@@ -27,7 +27,7 @@ from watcher.relevance.classify import scan, tie_evidence
 from watcher.relevance.features import FEATURE_NAMES, article_features, features
 from watcher.relevance.lexicon import Lexicon
 from watcher.relevance.model import Model, load_model, model_document, model_from_document
-from watcher.relevance.training import Booster, fit_tie
+from watcher.relevance.training import fit_tie, relevance_learner
 from watcher.store import Store
 
 __all__ = [
@@ -123,8 +123,8 @@ def fit_model(
     xs = np.array([values for values, _label in both.articles])
     ys = np.array([label for _values, label in both.articles])
     shipped = len(base.articles)
-    booster = Booster().fit(xs, ys, _weights(shipped, len(ys) - shipped, marked_weight))
-    return Model(ties, booster.exported(base.top))
+    learner = relevance_learner().fit(xs, ys, _weights(shipped, len(ys) - shipped, marked_weight))
+    return Model(ties, learner.exported(base.top))
 
 
 def _weights(shipped: int, marked: int, marked_weight: float) -> np.ndarray[Any, Any]:
@@ -155,6 +155,8 @@ def base_fingerprint(lexicon: Lexicon) -> str:
         digest.update(party.pattern.pattern.encode())
     for topic in lexicon.topics:
         digest.update(repr(topic).encode())
+    for pattern in (lexicon.source, lexicon.saying, lexicon.attribution):
+        digest.update(pattern.pattern.encode() if pattern is not None else b"-")
     return digest.hexdigest()[:16]
 
 

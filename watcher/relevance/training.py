@@ -4,10 +4,14 @@ library. ``scripts/train_relevance.py`` fits the shipped model with the same cod
 
 - ``fit_tie``: logistic regression by gradient descent on standardised features; the
   weights are then expressed on the raw features, so the classifier needs no scaler.
+- ``Forest``: a random forest (as scikit-learn's ``RandomForestClassifier``): each tree is
+  grown on a bootstrap sample, choosing each split among a few features drawn at random,
+  by the mean-squared-error gain on the 0/1 label; a leaf holds the share relevant, and
+  the verdict is the trees' mean. Seeded: the same data give the same forest, always.
+  On a few hundred articles it varies less between folds than boosting did, and
+  generalises better to a site it has not seen (README's figures).
 - ``Booster``: gradient-boosted regression trees on the log-odds (binomial deviance, as
-  scikit-learn's ``GradientBoostingClassifier(init="zero")``): each tree is fitted to the
-  residuals by Friedman's mean-squared-error split gain, its leaves set by one Newton
-  step. Exhaustive, ordered split search: the same data give the same trees, always.
+  scikit-learn's ``GradientBoostingClassifier(init="zero")``), kept to compare with.
 
 Both take sample weights: the user's marks weigh more than the shipped examples.
 """
@@ -19,7 +23,7 @@ from numpy.typing import NDArray
 
 from watcher.relevance.model import Node, TieModel, Trees
 
-__all__ = ["Booster", "fit_tie"]
+__all__ = ["Booster", "Forest", "fit_tie", "relevance_learner"]
 
 Floats = NDArray[np.float64]
 
@@ -85,6 +89,59 @@ class Booster:
         return np.column_stack([1 - positive, positive])
 
 
+def relevance_learner() -> Forest:
+    """The learner of the model's relevance part, unfitted: the shipped model's and a
+    mark's refit alike (``scripts/train_relevance.py`` measures it)."""
+    return Forest(n_estimators=100, max_depth=6)
+
+
+class Forest:
+    """Deep-ish trees on bootstrap samples, each split among a few random features."""
+
+    def __init__(
+        self,
+        n_estimators: int = 100,
+        max_depth: int = 5,
+        features_per_split: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.features_per_split = features_per_split
+        self.seed = seed
+        self.trees: list[tuple[Node, ...]] = []
+
+    def fit(self, xs: Floats, ys: NDArray[np.bool_], sample_weight: Floats | None = None) -> Forest:
+        x32 = np.asarray(xs, dtype=np.float32)
+        targets = np.asarray(ys, dtype=float)
+        count, columns = x32.shape
+        weights = np.ones(count) if sample_weight is None else np.asarray(sample_weight)
+        order = np.argsort(x32, axis=0, kind="stable")
+        per_split = self.features_per_split or max(1, round(columns**0.5))
+        random = np.random.default_rng(self.seed)
+        ones = np.ones(count)
+        self.trees = []
+        for _ in range(self.n_estimators):
+            drawn = np.bincount(random.integers(0, count, count), minlength=count)
+            grower = _Grower(
+                x32, order, targets, weights * drawn, ones, self.max_depth, (random, per_split)
+            )
+            tree, _leaf_of = grower.grow(drawn > 0)
+            self.trees.append(tree)
+        return self
+
+    def exported(self, top: int) -> Trees:
+        return Trees(
+            init=0.0, rate=1.0 / len(self.trees), top=top, trees=tuple(self.trees), average=True
+        )
+
+    def predict_proba(self, xs: Floats) -> Floats:
+        """As scikit-learn's: a column per class."""
+        trees = self.exported(top=0)
+        positive = np.array([trees.probability(row) for row in np.asarray(xs, dtype=float)])
+        return np.column_stack([1 - positive, positive])
+
+
 class _Grower:
     """One regression tree, depth first (node numbers as scikit-learn's)."""
 
@@ -96,15 +153,17 @@ class _Grower:
         weights: Floats,
         hessian: Floats,
         max_depth: int,
+        drawn_features: tuple[np.random.Generator, int] | None = None,
     ) -> None:
         self.x32, self.order = x32, order
         self.residual, self.weights, self.hessian = residual, weights, hessian
         self.max_depth = max_depth
+        self.drawn_features = drawn_features  # a forest's: draw this many at each split
         self.nodes: list[Node] = []
         self.leaf_of = np.zeros(len(residual), dtype=np.intp)
 
-    def grow(self) -> tuple[tuple[Node, ...], list[int]]:
-        self._node(np.ones(len(self.residual), dtype=bool), 0)
+    def grow(self, rows: NDArray[np.bool_] | None = None) -> tuple[tuple[Node, ...], list[int]]:
+        self._node(np.ones(len(self.residual), dtype=bool) if rows is None else rows, 0)
         return tuple(self.nodes), self.leaf_of.tolist()
 
     def _node(self, rows: NDArray[np.bool_], depth: int) -> int:
@@ -133,10 +192,15 @@ class _Grower:
         count = int(rows.sum())
         if count < 2:
             return None
-        features = self.x32.shape[1]
-        picked = rows[self.order]  # n x F: which sorted positions belong to the node
-        sorted_rows = self.order.T[picked.T].reshape(features, count).T  # count x F
-        values = self.x32[sorted_rows, np.arange(features)]
+        columns = np.arange(self.x32.shape[1])
+        if self.drawn_features is not None:
+            random, size = self.drawn_features
+            columns = np.sort(random.choice(columns, size=min(size, len(columns)), replace=False))
+        order = self.order[:, columns]
+        features = len(columns)
+        picked = rows[order]  # n x F: which sorted positions belong to the node
+        sorted_rows = order.T[picked.T].reshape(features, count).T  # count x F
+        values = self.x32[sorted_rows, columns]
         weighted = (self.weights * self.residual)[sorted_rows]
         weight = self.weights[sorted_rows]
         left_sum = np.cumsum(weighted, axis=0)[:-1]
@@ -154,4 +218,4 @@ class _Grower:
             return None
         # Halfway between two single-precision values, in double: strictly between them.
         low, high = float(values[position, feature]), float(values[position + 1, feature])
-        return feature, (low + high) / 2.0
+        return int(columns[feature]), (low + high) / 2.0

@@ -1,0 +1,51 @@
+"""What names a party without making it one (GUIDELINES.md's boundaries), on texts of
+our own: Seoul as a member of its alliances, and a wire story's dateline."""
+
+from __future__ import annotations
+
+import pytest
+
+from watcher.relevance.classify import scan, tie_evidence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The United States, Japan and South Korea condemned North Korea's missile launch.",
+        "Leaders at the trilateral summit urged North Korea to return to denuclearisation.",
+        "The U.S.-ROK alliance will answer any North Korean attack with overwhelming force.",
+        "Washington and Seoul began their annual drills, which North Korea calls a rehearsal.",
+        "한미 연합훈련에 북한이 강하게 반발했다.",
+        "США и Южная Корея провели учения, КНДР выразила протест.",
+    ],
+)
+def test_seoul_as_a_member_of_its_alliances_is_not_a_party(sentence: str) -> None:
+    found = scan(None, sentence)
+    assert found.named[0].parties == {"north"}
+    assert tie_evidence(found, "inter-korean").direct == 0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "South Korea proposed military talks with North Korea at Panmunjom.",
+        "북한이 남한에 오물 풍선을 날려 보냈다.",
+    ],
+)
+def test_seoul_on_its_own_is_still_a_party(sentence: str) -> None:
+    assert tie_evidence(scan(None, sentence), "inter-korean").direct == 1
+
+
+def test_a_dateline_names_no_party() -> None:
+    yonhap = "SEOUL, Dec. 29 (Yonhap) -- North Korean leader Kim Jong-un oversaw a test."
+    assert all("south" not in named.parties for named in scan(None, yonhap).named)
+    reuters = "SEOUL North Korea said on Friday it had detained a student."
+    assert scan(None, reuters).named[0].parties == {"north"}
+    moscow = "MOSCOW (Reuters) - North Korean leader Kim Jong Un praised his troops."
+    assert scan(None, moscow).named[0].parties == {"north"}
+    # the same city in the running text is a party
+    talks = "Seoul and Pyongyang held talks. NATO and SEOUL officials met."
+    assert [named.parties for named in scan(None, talks).named] == [
+        {"north", "south"},
+        {"south"},
+    ]
