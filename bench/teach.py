@@ -1,6 +1,6 @@
 """What an analyst's marks teach, measured on the labelled development set.
 
-    python bench/teach.py [--shared ../shared] [--repeats 10] [--weight 3]
+    python bench/teach.py [--shared ../shared] [--repeats 10] [--weight 5]
 
 In each of ten 5-fold splits, the model is fitted on four folds (the shipped examples'
 stand-in); the fifth fold is unseen. Half of it is marked, as an analyst would mark

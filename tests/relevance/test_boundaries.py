@@ -49,3 +49,19 @@ def test_a_dateline_names_no_party() -> None:
         {"north", "south"},
         {"south"},
     ]
+
+
+def test_seouls_ministry_as_the_source_is_not_a_party() -> None:
+    """Korean copy quoting the unification ministry on the North's own affairs (a
+    briefing on Kim's daughter) is the South as the source; proposing talks is a tie."""
+    briefing = "통일부 당국자는 김정은 북한 국무위원장의 딸이 후계자일 수 있다고 밝혔다."
+    assert scan(None, briefing).named[0].parties == {"north"}
+    headline = scan('통일부 "북한 김주애, 후계구도보다 가정의 모습"', "")
+    assert headline.title_parties == {"north"}
+    proposal = "통일부는 북한에 남북 대화 재개를 제안했다."
+    assert tie_evidence(scan(None, proposal), "inter-korean").direct == 1
+
+
+def test_a_korean_dateline_names_no_party() -> None:
+    found = scan(None, "[서울=뉴시스] 김정은 북한 국무위원장이 미사일 발사를 참관했다.")
+    assert found.named[0].parties == {"north"}

@@ -31,10 +31,9 @@ def test_every_seed_is_relevant_with_evidence() -> None:
 
 
 def test_precision_and_recall_on_labelled_articles_stay_above_floor() -> None:
-    """A floor under the figures bench/relevance.py prints (0.961 / 0.971 when written:
-    in-sample, on the labels the forest was fitted on, which it does not memorise as the
-    boosted trees before it did; the cross-validated figures, below, are the ones that
-    say how well it generalises)."""
+    """A floor under the figures bench/relevance.py prints (0.980 / 0.980 when written:
+    in-sample, on the labels the forest was fitted on; the cross-validated figures,
+    below, are the ones that say how well it generalises)."""
     folder = shared_path("eval", "relevance")
     articles_text = (folder / "articles.jsonl").read_text(encoding="utf-8")
     articles = {a["id"]: a for a in map(json.loads, articles_text.splitlines())}
@@ -46,20 +45,20 @@ def test_precision_and_recall_on_labelled_articles_stay_above_floor() -> None:
         got = CLASSIFIER.classify(article["title"], article["text"], article["lang"]).relevant
         want = label["verdict"] == "relevant"
         tp, fp, fn = tp + (got and want), fp + (got and not want), fn + (want and not got)
-    assert tp / (tp + fp) >= 0.94
-    assert tp / (tp + fn) >= 0.95
+    assert tp / (tp + fp) >= 0.97
+    assert tp / (tp + fn) >= 0.97
 
 
 def test_cross_validated_relevance_stays_above_floor() -> None:
     """The training script's first split, every article scored by a model fitted
-    without its fold: F1 0.782 when written (0.745 with the boosted trees and the
+    without its fold: F1 0.810 when written (0.745 with the boosted trees and the
     lexicon before source spans and "the South")."""
     train = _script("train_relevance")
     data = train.samples(shared_path("eval", "relevance"))
     relevant, _tie_scores = train._predict_folds(data, 1.0, 0)
     truth = {sample_id: label for sample_id, _values, label in data.articles}
     ids = sorted(truth)
-    assert train._f1([relevant[i] for i in ids], [truth[i] for i in ids]) >= 0.76
+    assert train._f1([relevant[i] for i in ids], [truth[i] for i in ids]) >= 0.78
 
 
 # Texts of our own, one per tie and language, and off-beat texts with the keyword traps

@@ -56,12 +56,14 @@ _WRAPPED_SHARE = 0.6  # characters in which a dateline says whose voice the text
 # copy often runs on: "보도했다.이날").
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=[.!?])(?=[가-힣])")
 # A wire story's dateline names the city it was filed from, not a party to it:
-# "SEOUL, Dec. 29 (Yonhap) --", "MOSCOW (Reuters) -", "SEOUL North Korea said".
+# "SEOUL, Dec. 29 (Yonhap) --", "MOSCOW (Reuters) -", "SEOUL North Korea said",
+# "[서울=뉴시스]".
 # Matched in the text's own case: the capitals are what make it a dateline.
 _DATELINE = re.compile(
     r"\b[A-Z][A-Z'-]{3,}(?: [A-Z][A-Z'-]{2,})?"
     r"(?=,\s*[A-Z][a-z]{2,4}\.?(?:\s*\d|$)|\s*\([A-Z][\w.]*(?: [A-Z][\w.]*){0,2}\)|\s+(?:--|—|–))"
     r"|\A[A-Z][A-Z'-]{3,}(?: [A-Z][A-Z'-]{2,})?(?= [A-Z][a-z])"
+    r"|[\[(][가-힣]{2,5}\s*=\s*[^\])\n]{1,12}[\])]"  # [서울=뉴시스], (모스크바=연합뉴스)
 )
 
 
@@ -358,7 +360,7 @@ def _all_named(sentences: list[str], lexicon: Lexicon) -> list[_Named]:
             parties[name] |= where(party.voice, unsourced)
         if party.participant is not None:
             parties[name] -= where(party.participant)
-    topics = {topic.name: where(topic.terms) for topic in lexicon.topics}
+    topics = {topic.name: where(topic.terms, unsourced) for topic in lexicon.topics}
     context = {topic.name: where(topic.context_terms) for topic in lexicon.topics}
     for topic in lexicon.topics:
         _infer_parties(topic, parties, topics[topic.name], context[topic.name])

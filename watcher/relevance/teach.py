@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 EXAMPLES_FILE = Path(__file__).parent.parent / "data" / "relevance_examples.json"
-MARK_WEIGHT = 3.0  # a marked article against a shipped one (bench/teach.py measures it)
+MARK_WEIGHT = 5.0  # a marked article against a shipped one (bench/teach.py measures it)
 Sample = tuple[tuple[float, ...], bool]
 
 
