@@ -80,13 +80,23 @@ def aware(value: object) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def wait_for(condition: Callable[[], bool], what: str, deadline: float = DEADLINE) -> None:
+def wait_for(
+    condition: Callable[[], bool],
+    what: str,
+    deadline: float = DEADLINE,
+    *,
+    said: Path | None = None,
+) -> None:
     """Poll ``condition`` until it holds; fail naming ``what`` after ``deadline`` seconds
-    (a deadline that only catches a hang)."""
+    (a deadline that only catches a hang), with the end of the log file ``said`` when
+    a background process writes one."""
     end = time.monotonic() + deadline
     while not condition():
         if time.monotonic() > end:
-            raise AssertionError(f"not within {deadline:g} s: {what}")
+            message = f"not within {deadline:g} s: {what}"
+            if said is not None and said.exists():
+                message += f"; the end of its log:\n{said.read_text(encoding='utf-8')[-4000:]}"
+            raise AssertionError(message)
         time.sleep(0.1)
 
 

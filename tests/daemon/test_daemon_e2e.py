@@ -340,11 +340,13 @@ def test_killed_twenty_times_at_random_points_it_loses_and_doubles_nothing(
         tables=FAST,
     )
     for kill in range(20):
-        with running_daemon(config, killed=True) as daemon:
+        log = tmp_path / f"daemon-{kill}.log"  # read when it fails to get to work
+        with running_daemon(config, killed=True, log=log) as daemon:
             if kill % 2:  # mid-pass: once this daemon is at work, at a random moment
                 wait_for(
                     partial(_at_work, threaded_server, len(threaded_server.log), database_url),
                     "the daemon at work",
+                    said=log,
                 )
                 time.sleep(rng.uniform(0.0, 1.5))
             else:  # anywhere in start-up or the first moments of a pass

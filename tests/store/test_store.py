@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, text
@@ -17,6 +18,7 @@ from tests.conftest import scalar, text_item
 from watcher.config import SourceConfig
 from watcher.dedup.neardup import NearDupRule, Passage
 from watcher.dedup.urls import url_hash
+from watcher.errors import StoreError
 from watcher.pipeline.filer import CorpusFiler
 from watcher.store import MAX_ATTEMPTS, EntryStatus, FileNumberTaken, NewEntry, Store, retry_delay
 from watcher.store.db import HEAD, current_revision, head_revision, open_engine, upgrade
@@ -126,6 +128,38 @@ def test_a_database_made_at_the_first_revision_upgrades_with_its_data(tmp_path: 
         assert store.model_version() == 0
     finally:
         store.close()
+
+
+def test_a_new_database_left_half_made_is_empty_and_made_at_the_next_open(
+    database_url: str,
+) -> None:
+    """A process killed while it makes a new database (here: a statement failing after
+    five tables were made) leaves no tables behind, so the next start makes the schema
+    instead of refusing "tables but no watcher schema version"."""
+    engine = open_engine(database_url, migrate=False)
+    made: list[str] = []
+
+    def fail_after_five(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("CREATE TABLE"):
+            made.append(statement)
+            if len(made) > 5:
+                raise RuntimeError("killed")
+
+    event.listen(engine, "before_cursor_execute", fail_after_five)
+    try:
+        with pytest.raises(StoreError, match="killed"):
+            upgrade(engine)
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_after_five)
+    assert len(made) == 6
+    assert current_revision(engine) is None
+    assert not sqlalchemy.inspect(engine).get_table_names()
+    engine.dispose()
+    again = open_engine(database_url)
+    try:
+        assert current_revision(again) == HEAD
+    finally:
+        again.dispose()
 
 
 def _story(seed: int, words: int = 300) -> str:

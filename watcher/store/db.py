@@ -149,6 +149,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 # Two processes starting on one new database: the second waits here,
                 # then finds the schema made (Alembic reads the revision after the lock).
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+            elif connection.dialect.name == "sqlite":
+                # The sqlite3 module runs DDL outside any transaction: a process killed
+                # while it made a new database left tables and no schema version, which
+                # the next start refused. One transaction makes it all or nothing, and
+                # IMMEDIATE makes a second process on the same new file wait its turn.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     except (SQLAlchemyError, RuntimeError) as exc:  # RuntimeError: a migration's own check
