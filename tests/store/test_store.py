@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
 from sqlmodel import SQLModel
 
 from tests.conftest import scalar, text_item
@@ -20,8 +20,23 @@ from watcher.dedup.neardup import NearDupRule, Passage
 from watcher.dedup.urls import url_hash
 from watcher.errors import StoreError
 from watcher.pipeline.filer import CorpusFiler
-from watcher.store import MAX_ATTEMPTS, EntryStatus, FileNumberTaken, NewEntry, Store, retry_delay
-from watcher.store.db import HEAD, current_revision, head_revision, open_engine, upgrade
+from watcher.store import (
+    MAX_ATTEMPTS,
+    EntryStatus,
+    FileNumberTaken,
+    NewEntry,
+    Store,
+    db,
+    retry_delay,
+)
+from watcher.store.db import (
+    HEAD,
+    current_revision,
+    ensure_current,
+    head_revision,
+    open_engine,
+    upgrade,
+)
 
 NOW = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
 
@@ -160,6 +175,31 @@ def test_a_new_database_left_half_made_is_empty_and_made_at_the_next_open(
         assert current_revision(again) == HEAD
     finally:
         again.dispose()
+
+
+def test_a_schema_made_by_another_process_while_this_one_looks_is_accepted(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three services starting on one new database: another process makes the schema
+    between this one's two reads (the version, the tables). It must start, not refuse
+    "tables but no watcher schema version"."""
+    engine = open_engine(database_url, migrate=False)
+    other = open_engine(database_url, migrate=False)
+    real = db.current_revision
+
+    def then_the_other_makes_it(target: Engine) -> str | None:
+        found = real(target)
+        if found is None and not sqlalchemy.inspect(other).get_table_names():
+            upgrade(other)
+        return found
+
+    monkeypatch.setattr(db, "current_revision", then_the_other_makes_it)
+    try:
+        ensure_current(engine)
+        assert real(engine) == HEAD
+    finally:
+        engine.dispose()
+        other.dispose()
 
 
 def _story(seed: int, words: int = 300) -> str:

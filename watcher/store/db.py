@@ -57,8 +57,13 @@ def ensure_current(engine: Engine) -> None:
     """Raises StoreError unless the schema is at head (or was empty, and now is)."""
     where = engine.url.render_as_string(hide_password=True)
     try:
+        # The tables first, then the version: another process making the schema commits
+        # both at once, so in this order a schema made in between reads as current (or
+        # as empty, and the upgrade below waits for it), never as tables without a
+        # version, which stopped one of three services starting on a new database.
+        tables = inspect(engine).get_table_names()
         current = current_revision(engine)
-        empty = current is None and not inspect(engine).get_table_names()
+        empty = current is None and not tables
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open database {where}: {exc}") from exc
     if current == HEAD:
