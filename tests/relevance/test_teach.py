@@ -13,10 +13,16 @@ import pytest
 
 from tests.conftest import text_item
 from watcher.relevance.classify import KeywordClassifier, scan, tie_evidence
-from watcher.relevance.lexicon import default_lexicon
+from watcher.relevance.lexicon import build_lexicon, default_lexicon
 from watcher.relevance.marks import mark_item
 from watcher.relevance.model import Model, load_model, model_document, model_from_document
-from watcher.relevance.teach import judged, refit, shipped_examples, taught_model
+from watcher.relevance.teach import (
+    base_fingerprint,
+    judged,
+    refit,
+    shipped_examples,
+    taught_model,
+)
 from watcher.relevance.training import Booster, Forest, relevance_learner
 from watcher.store import Store
 
@@ -207,3 +213,23 @@ def test_festivals_share_their_evidence_shape(number: int) -> None:
         judged(*festival(number), False, None, lexicon, top).article
         == judged(*festival(0), False, None, lexicon, top).article
     )
+
+
+def test_the_taught_models_fingerprint_sees_every_pattern_of_the_lexicon() -> None:
+    """A taught model is refitted when the lexicon its marks were read with changes:
+    also a party's participant rule, and a change past the 200 characters a pattern's
+    repr shows."""
+    assert base_fingerprint(default_lexicon()) == base_fingerprint(default_lexicon())
+
+    def russia(participant: str) -> str:
+        table = {"name": "russia", "terms": ["\\brussia"], "participant": [participant]}
+        return base_fingerprint(build_lexicon([table], []))
+
+    assert russia("quartet") != russia("sextet")
+
+    def topic(last: str) -> str:
+        terms = ["\\binter-korean\\b", "x" * 300 + last]
+        table = {"name": "inter-korean", "parties": ["north", "south"], "terms": terms}
+        return base_fingerprint(build_lexicon([], [table]))
+
+    assert topic("a") != topic("b")

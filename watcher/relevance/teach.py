@@ -12,8 +12,10 @@ version, so every process (the daemon, the next command) classifies with it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +27,7 @@ import numpy as np
 
 from watcher.relevance.classify import scan, tie_evidence
 from watcher.relevance.features import FEATURE_NAMES, article_features, features
-from watcher.relevance.lexicon import Lexicon
+from watcher.relevance.lexicon import Lexicon, Party, Topic
 from watcher.relevance.model import Model, load_model, model_document, model_from_document
 from watcher.relevance.training import fit_tie, relevance_learner
 from watcher.store import Store
@@ -151,12 +153,15 @@ def base_fingerprint(lexicon: Lexicon) -> str:
     """What a taught model was fitted from besides the marks: the shipped examples and
     the lexicon the marked articles were read with. Either changed: refit."""
     digest = hashlib.sha256(EXAMPLES_FILE.read_bytes())
-    for party in lexicon.parties.values():
-        digest.update(party.pattern.pattern.encode())
-    for topic in lexicon.topics:
-        digest.update(repr(topic).encode())
-    for pattern in (lexicon.source, lexicon.saying, lexicon.attribution):
-        digest.update(pattern.pattern.encode() if pattern is not None else b"-")
+    parts: list[Party | Topic | Lexicon] = [*lexicon.parties.values(), *lexicon.topics, lexicon]
+    for part in parts:
+        for field in dataclasses.fields(part):
+            if part is lexicon and field.name in ("parties", "topics"):
+                continue  # read above, one by one
+            value = getattr(part, field.name)
+            # a pattern by its whole text: its repr stops at 200 characters
+            text = value.pattern if isinstance(value, re.Pattern) else value
+            digest.update(f"{field.name}={text!r};".encode())
     return digest.hexdigest()[:16]
 
 

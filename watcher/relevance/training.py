@@ -84,9 +84,7 @@ class Booster:
 
     def predict_proba(self, xs: Floats) -> Floats:
         """As scikit-learn's: a column per class."""
-        trees = self.exported(top=0)
-        positive = np.array([trees.probability(row) for row in np.asarray(xs, dtype=float)])
-        return np.column_stack([1 - positive, positive])
+        return _columns(self.exported(top=0), xs)
 
 
 def relevance_learner() -> Forest:
@@ -137,9 +135,12 @@ class Forest:
 
     def predict_proba(self, xs: Floats) -> Floats:
         """As scikit-learn's: a column per class."""
-        trees = self.exported(top=0)
-        positive = np.array([trees.probability(row) for row in np.asarray(xs, dtype=float)])
-        return np.column_stack([1 - positive, positive])
+        return _columns(self.exported(top=0), xs)
+
+
+def _columns(trees: Trees, xs: Floats) -> Floats:
+    positive = np.array([trees.probability(row) for row in np.asarray(xs, dtype=float)])
+    return np.column_stack([1 - positive, positive])
 
 
 class _Grower:
