@@ -54,7 +54,6 @@ from sqlalchemy.engine import make_url
 from watcher.config import load_config
 from watcher.dedup.neardup import NearDupRule
 from watcher.scale.jobs import defer, ensure_queue_schema, entry_job
-from watcher.scale.worker import settle_lock
 from watcher.services.app import fetch_pass
 from watcher.store import NewEntry, NewItem, Store
 from watcher.store.db import open_engine
@@ -362,7 +361,8 @@ def _settle_time(url: str, pages: dict[str, str]) -> list[float]:
     original (URL, text hash, near-duplicate candidates), the insert."""
     store = Store(open_engine(url))
     rule = NearDupRule()
-    hold = settle_lock(store.engine)
+    hold = store.settle_lock()
+    assert hold is not None  # PostgreSQL
     times = []
     for number, page in enumerate(list(pages.values())[:300]):
         body = page.split("<article>", 1)[1]

@@ -25,14 +25,14 @@ from watcher.fetch.robots import RobotsCache
 from watcher.pipeline.filer import CorpusFiler
 from watcher.pipeline.job import Job
 from watcher.pipeline.poller import FeedPoller
-from watcher.pipeline.processor import EntryProcessor, Progress, SettleLock
+from watcher.pipeline.processor import EntryProcessor, Progress
 from watcher.pipeline.settings import PassSettings
 from watcher.relevance.classify import Classifier
 from watcher.report import PassReport, SourceReport, StageTimes, seems_offline
 from watcher.services.workers import WorkerPool
 from watcher.sources.feeds import FeedEntry
 from watcher.sources.reading import SourceReader
-from watcher.store import PendingEntry, SourceState, Store
+from watcher.store import PendingEntry, SettleLock, SourceState, Store
 
 __all__ = ["MANUAL_SOURCE", "Pipeline"]
 
@@ -58,8 +58,9 @@ class Pipeline:
         settle_lock: SettleLock | None = None,
     ) -> None:
         """``robots``: a cache of robots.txt rules to share with other passes (the
-        daemon's); by default, one for this pass. ``write_files`` and ``settle_lock``:
-        for queue workers (``CorpusFiler``, ``EntryProcessor``)."""
+        daemon's); by default, one for this pass. ``write_files``: false for queue
+        workers (``CorpusFiler``). ``settle_lock``: ``Store.settle_lock()``, with which
+        articles settle on more than one thread (``EntryProcessor``)."""
         self._settings = settings
         self._store = store
         self._clock = clock

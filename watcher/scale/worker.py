@@ -15,15 +15,13 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import ConnectorException
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection
 
 from watcher.config import Config, SourceConfig, load_config
 from watcher.dedup.neardup import NearDupRule
@@ -45,7 +43,7 @@ from watcher.services.workers import WorkerPool
 from watcher.store import Store
 from watcher.store.db import open_engine
 
-__all__ = ["make_app", "run_worker", "settle_lock"]
+__all__ = ["make_app", "run_worker"]
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +52,6 @@ log = logging.getLogger(__name__)
 _RETRY = RetryStrategy(max_attempts=5, exponential_wait=5)
 _RECHECK_SECONDS = 5.0  # a new mark or configuration reaches a worker within this
 _RECONNECT_SECONDS = 2.0  # after the database was lost, before fetching jobs again
-# In ascending order: the subquery sorts before the locks are taken.
-_SETTLE_LOCKS = text(
-    "SELECT count(pg_advisory_xact_lock(k))"
-    " FROM (SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS sorted"
-)
 
 
 def make_app(dsn: str) -> App:
@@ -168,29 +161,10 @@ class Runtime:
             classifier,
             robots=self._robots,
             write_files=False,
-            settle_lock=settle_lock(self._store.engine),
+            settle_lock=self._store.settle_lock(),
         )
         self._built_for = (mtime, version)
         return self._pipeline
-
-
-def settle_lock(engine: Engine) -> Callable[[list[int]], AbstractContextManager[Connection]]:
-    """Workers on every machine check an article against the stored ones and store it
-    one at a time per key the article can be found by: without it, two workers given
-    one article syndicated at two addresses both find no original and both store it;
-    with one lock for all, that step would cap the whole deployment (about 170
-    articles/s here). Transaction-scoped advisory locks, taken in ascending order (no
-    deadlock): released at commit, or when a killed worker's connection closes. The
-    settle step runs in that transaction (``Store.one_transaction``): its writes and
-    the locks' release are one commit."""
-
-    @contextmanager
-    def hold(keys: list[int]) -> Iterator[Connection]:
-        with engine.begin() as connection:
-            connection.execute(_SETTLE_LOCKS, {"keys": keys})
-            yield connection
-
-    return hold
 
 
 def _mtime(path: Path) -> float:

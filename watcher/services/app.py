@@ -69,7 +69,13 @@ async def fetch_pass(
                 async with Fetcher(config.http) as fetcher:
                     classifier = make_classifier(config, store)
                     pipeline = Pipeline(
-                        PassSettings.of(config), store, fetcher, pool, classifier, progress=progress
+                        PassSettings.of(config),
+                        store,
+                        fetcher,
+                        pool,
+                        classifier,
+                        progress=progress,
+                        settle_lock=store.settle_lock(),
                     )
                     pipeline.times.add("start-up", time.perf_counter() - started)
                     return await pipeline.run(sources, urls)

@@ -285,7 +285,13 @@ class Daemon:
             async with pass_lock(config.storage.corpus_dir), Fetcher(config.http) as fetcher:
                 classifier = make_classifier(config, store)
                 pipeline = Pipeline(
-                    PassSettings.of(config), store, fetcher, pool, classifier, robots=self._robots
+                    PassSettings.of(config),
+                    store,
+                    fetcher,
+                    pool,
+                    classifier,
+                    robots=self._robots,
+                    settle_lock=store.settle_lock(),
                 )
                 report = await pipeline.run(due)
         except asyncio.CancelledError:

@@ -31,6 +31,7 @@ from watcher.store._rows import (
     retry_delay,
 )
 from watcher.store._search import SearchMixin
+from watcher.store._settling import SettleLock, SettlingMixin
 from watcher.store._sources import SourcesMixin
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "NewItem",
     "PendingEntry",
     "PollRecord",
+    "SettleLock",
     "SourceState",
     "Store",
     "Validators",
@@ -69,6 +71,7 @@ class Store(
     DigestsMixin,
     SearchMixin,
     PagesMixin,
+    SettlingMixin,
 ):
     """The database, through plain values. Open with ``Store(open_engine(url))``, and
     give it the configured near-duplicate rule (``Store(engine, NearDupRule.of(config.dedup))``)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, update
+from sqlalchemy import CompoundSelect, Connection, String, bindparam, literal, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -31,13 +31,22 @@ if TYPE_CHECKING:
 
 # Built once: a pass looks up every new article, and building a statement costs more
 # than SQLite takes to answer it.
-_BY_URL = select(UrlAlias.item_id).where(
-    col(UrlAlias.url_hash).in_(bindparam("urls", expanding=True))
-)
-_BY_TEXT = select(Item.id).where(Item.text_hash == bindparam("digest")).order_by(col(Item.id))
-_BY_BANDS = select(Band.item_id).where(col(Band.key).in_(bindparam("keys", expanding=True)))
-_BY_PARAGRAPHS = select(Paragraph.hash, Paragraph.item_id).where(
-    col(Paragraph.hash).in_(bindparam("hashes", expanding=True))
+_NO_HASH = literal(None, String).label("hash")
+# Everything an article can be found by, in one statement: a new article is looked up
+# once per settle, and each statement is a round trip that the settling thread (and, on
+# PostgreSQL, the server) waits for while the cores are busy extracting.
+# kind: 0 a URL alias, 1 the same text, 2 an LSH key, 3 a paragraph (with its hash).
+_FOUND_BY: CompoundSelect[Any] = union_all(
+    select(literal(0).label("kind"), col(UrlAlias.item_id).label("item_id"), _NO_HASH).where(
+        col(UrlAlias.url_hash).in_(bindparam("urls", expanding=True))
+    ),
+    select(literal(1), col(Item.id), _NO_HASH).where(Item.text_hash == bindparam("digest")),
+    select(literal(2), col(Band.item_id), _NO_HASH).where(
+        col(Band.key).in_(bindparam("keys", expanding=True))
+    ),
+    select(literal(3), col(Paragraph.item_id), col(Paragraph.hash)).where(
+        col(Paragraph.hash).in_(bindparam("hashes", expanding=True))
+    ),
 )
 _CANDIDATES = (
     select(Item.id, Item.text_hash, Item.copy_of)
@@ -75,6 +84,40 @@ class Match:
     fuller: bool = False
 
 
+@dataclass(slots=True)
+class _Found:
+    """The rows of ``_FOUND_BY``, by what they were found by."""
+
+    by_url: list[int]
+    by_text: list[int]
+    by_band: list[int]
+    by_paragraph: dict[str, set[int]]
+
+    @classmethod
+    def of(cls, rows: Iterable[Any]) -> _Found:
+        found = cls([], [], [], {})
+        for kind, item_id, digest in rows:
+            if kind == 3:
+                found.by_paragraph.setdefault(digest, set()).add(int(item_id))
+            else:
+                (found.by_url, found.by_text, found.by_band)[kind].append(int(item_id))
+        return found
+
+    def ranked(self) -> list[int]:
+        """Stored items likely to tell the same article: those sharing LSH keys or
+        distinctive paragraphs with it, most shared first. A paragraph found in many
+        items is furniture (a disclaimer, a boilerplate sign-off) and proposes none."""
+        votes: dict[int, int] = {}
+        for item_id in self.by_band:
+            votes[item_id] = votes.get(item_id, 0) + 1
+        for items in self.by_paragraph.values():
+            if len(items) < BOILERPLATE_ITEMS:
+                for item_id in items:
+                    votes[item_id] = votes.get(item_id, 0) + 1
+        ranked = sorted(votes, key=lambda item_id: (-votes[item_id], item_id))
+        return ranked[:NEAR_CANDIDATES]
+
+
 class ItemsMixin(StoreBase):
     def find_original(
         self, url_hashes: Sequence[str], fingerprint: Fingerprint, passage: Passage | None = None
@@ -91,18 +134,18 @@ class ItemsMixin(StoreBase):
         stored text that the near-duplicate rule calls the same article, or (given the
         text's ``passage``) of which this text is an excerpt, or which is an excerpt of
         this text (``fuller``). An excerpt superseded by its article leads to the article."""
+        params = {
+            "urls": list(url_hashes),
+            "digest": fingerprint.text_hash,
+            "keys": list(dict.fromkeys(fingerprint.bands)),
+            "hashes": list(dict.fromkeys(fingerprint.paragraphs)),
+        }
         with self._connect() as connection:
-            found = None
-            if url_hashes:
-                found = connection.execute(_BY_URL, {"urls": list(url_hashes)}).scalar()
-            if found is None:
-                found = connection.execute(_BY_TEXT, {"digest": fingerprint.text_hash}).scalar()
-            if found is not None:
-                return Match(self._root(connection, int(found)))
-            candidates = self._near_candidates(
-                connection, fingerprint.paragraphs, fingerprint.bands
-            )
-            return self._first_match(connection, fingerprint.shingles, passage, candidates)
+            found = _Found.of(connection.execute(_FOUND_BY, params))
+            exact = found.by_url or found.by_text
+            if exact:
+                return Match(self._root(connection, min(exact)))
+            return self._first_match(connection, fingerprint.shingles, passage, found.ranked())
 
     def _root(self, connection: Connection, item_id: int) -> int:
         """The article an item is, following superseded excerpts (never a cycle: an item
@@ -134,28 +177,6 @@ class ItemsMixin(StoreBase):
                 )
                 found.update({digest: item_id for digest, item_id in connection.execute(query)})
         return found
-
-    def _near_candidates(
-        self, connection: Connection, paragraph_hashes: Sequence[str], bands: Sequence[int]
-    ) -> list[int]:
-        """Stored items likely to tell the same article: those sharing LSH keys or
-        distinctive paragraphs with it, most shared first. A paragraph found in many
-        items is furniture (a disclaimer, a boilerplate sign-off) and proposes none."""
-        votes: dict[int, int] = {}
-        if bands:
-            for (item_id,) in connection.execute(_BY_BANDS, {"keys": list(dict.fromkeys(bands))}):
-                votes[item_id] = votes.get(item_id, 0) + 1
-        if paragraph_hashes:
-            spread: dict[str, set[int]] = {}
-            wanted = {"hashes": list(dict.fromkeys(paragraph_hashes))}
-            for digest, item_id in connection.execute(_BY_PARAGRAPHS, wanted):
-                spread.setdefault(digest, set()).add(item_id)
-            for items in spread.values():
-                if len(items) < BOILERPLATE_ITEMS:
-                    for item_id in items:
-                        votes[item_id] = votes.get(item_id, 0) + 1
-        ranked = sorted(votes, key=lambda item_id: (-votes[item_id], item_id))
-        return ranked[:NEAR_CANDIDATES]
 
     def _first_match(
         self,
