@@ -91,3 +91,17 @@ def test_workers_run_below_the_process_that_feeds_them() -> None:
     finally:
         pool.close()
     assert theirs >= min(os.nice(0) + 10, 19)
+
+
+def test_a_new_worker_warms_every_stage_on_a_page_of_its_own() -> None:
+    """The warm-up page goes through extraction (title, author, date), the classifier
+    and the fingerprints: a change that made it fail would leave workers cold, silently."""
+    from watcher.analyse import warm_up
+
+    article = warm_up()
+
+    assert article.title == "Talks resume"
+    assert article.authors == ("Jane Roe",)
+    assert article.published is not None
+    assert article.published.year == 2026
+    assert "liaison office" in article.text

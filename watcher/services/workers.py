@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import importlib
 import multiprocessing
 import os
 import pickle
@@ -133,4 +134,10 @@ def _yield_to_coordinator() -> None:
 
 
 def _warm() -> None:
-    """Nothing: submitted once per worker so that the processes start early."""
+    """Submitted once per worker so that the processes start early, and run the
+    ``warm_up`` of each PRELOAD module that has one. A warm-up that fails costs nothing
+    but its time: nobody waits for its result."""
+    for name in PRELOAD:
+        warm = getattr(importlib.import_module(name), "warm_up", None)
+        if warm is not None:
+            warm()
