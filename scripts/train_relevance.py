@@ -35,6 +35,7 @@ import numpy as np
 
 from watcher.relevance.classify import TIES, scan, tie_evidence
 from watcher.relevance.features import article_features, features, has_evidence
+from watcher.relevance.lexicon import default_lexicon
 from watcher.relevance.model import MODEL_FILE, Model, TieModel, Trees, model_document
 from watcher.relevance.teach import EXAMPLES_FILE, TrainingSet
 from watcher.relevance.training import fit_tie, relevance_learner
@@ -52,6 +53,8 @@ class Data:
     ties: dict[str, list[Sample]]  # per tie: articles judged for it
     articles: list[Sample]  # article features (strongest ties) and relevant or not
     evidence_free: set[str]  # ids of articles where no tie has evidence (scored 0)
+    languages: dict[str, str]  # id -> the article's language
+    keyword: dict[str, bool]  # id -> the keyword filter's verdict (``keyword_filter``)
 
 
 def main() -> None:
@@ -116,8 +119,12 @@ def samples(folder: Path) -> Data:
     ties: dict[str, list[Sample]] = {tie: [] for tie in TIES}
     joint: list[Sample] = []
     evidence_free: set[str] = set()
+    languages: dict[str, str] = {}
+    keyword: dict[str, bool] = {}
     for label in fitted_labels(folder):
         article = articles[label["id"]]
+        languages[label["id"]] = article.get("lang") or "?"
+        keyword[label["id"]] = keyword_filter(article["title"], article["text"])
         found = scan(article["title"], article["text"])
         evidence = [tie_evidence(found, tie) for tie in TIES]
         n = len(found.sentences)
@@ -128,7 +135,22 @@ def samples(folder: Path) -> Data:
         joint.append((label["id"], article_features(evidence, n, TOP), relevant))
         if not any(has_evidence(e) for e in evidence):
             evidence_free.add(label["id"])
-    return Data(ties, joint, evidence_free)
+    return Data(ties, joint, evidence_free, languages, keyword)
+
+
+def keyword_filter(title: str | None, text: str) -> bool:
+    """The filter a feed-reader user would write, the baseline of issue 22's language
+    bar: relevant when both parties of a tie are named anywhere (or a term names the
+    tie), with the lexicon's own names but none of its rules."""
+    lexicon = default_lexicon()
+    lowered = f"{title or ''}\n{text}".lower()
+    for topic in lexicon.topics:
+        if topic.terms is not None and topic.terms.search(lowered):
+            return True
+        first, second = (lexicon.parties[name].pattern for name in topic.parties)
+        if first.search(lowered) and second.search(lowered):
+            return True
+    return False
 
 
 def fit(tie_samples: list[Sample], l2: float) -> TieModel:
@@ -173,8 +195,23 @@ def _cross_validate(data: Data, l2: float) -> None:
             for run in runs
         ]
         print(f"  {tie:26s} F1 mean {sum(tie_f1) / len(tie_f1):.3f}")
+    _by_language(data, [run[0] for run in runs], truth)
     relevant = _by_source(data)
     _print("relevant, one source held out", [relevant[i] for i in ids], [truth[i] for i in ids])
+
+
+def _by_language(data: Data, runs: list[dict[str, bool]], truth: dict[str, bool]) -> None:
+    """F1 per language, the model's (mean over the splits) beside the keyword filter's."""
+    print("per language: F1 cross-validated (mean over the splits) / keyword filter")
+    for language in sorted(set(data.languages.values())):
+        ids = sorted(i for i in truth if data.languages[i] == language)
+        wanted = [truth[i] for i in ids]
+        model = _mean(_f1([run[i] for i in ids], wanted) for run in runs)
+        keyword = _f1([data.keyword[i] for i in ids], wanted)
+        print(
+            f"  {language:4s} {len(ids):4d} articles, {sum(wanted):3d} relevant:"
+            f" {model:.3f} / {keyword:.3f}"
+        )
 
 
 def _predict_folds(

@@ -460,3 +460,14 @@ def test_hard_wrapped_lines_are_read_as_the_sentences_they_make() -> None:
     assert found.paragraphs == (0, 1)
     whole = "North Korea fired a missile.\nSouth Korea said so.\nThe talks failed."
     assert scan(None, "\n".join([whole] * 3)).paragraphs == tuple(range(9))
+
+
+def test_the_keyword_filter_baseline_wants_both_parties_of_a_tie_named() -> None:
+    """The language bar's baseline (scripts/train_relevance.py): both parties of one tie
+    named anywhere, in any language the lexicon knows; one party alone is not enough."""
+    keyword = _script("train_relevance").keyword_filter
+    assert keyword("Talks", "Seoul proposed talks. Days later Pyongyang answered.")
+    assert keyword(None, "Путин принял делегацию КНДР в Москве.")
+    assert keyword("북한 미사일", "한국 정부는 대응을 논의했다.")
+    assert not keyword("Missile test", "North Korea fired a missile into the sea.")
+    assert not keyword(None, "Moscow and Beijing signed a trade deal.")
