@@ -29,6 +29,8 @@ from watcher.store import (
     db,
     retry_delay,
 )
+from watcher.store._items import _Found
+from watcher.store._rows import BOILERPLATE_ITEMS, NEAR_CANDIDATES
 from watcher.store.db import (
     HEAD,
     current_revision,
@@ -218,6 +220,37 @@ def test_a_near_copy_is_found_and_the_first_seen_item_wins(store: Store) -> None
     copy = "Republished with permission.\n" + story.replace("w1 ", "w2 ", 3)
     assert store.find_original([], store.dedup.fingerprint(copy)) == first
     assert store.find_original([], store.dedup.fingerprint(_story(3))) is None
+
+
+def test_a_known_address_wins_over_the_same_text_and_the_first_stored_one_wins(
+    store: Store,
+) -> None:
+    """One statement finds an article by its URLs, its text, its LSH keys and its
+    paragraphs: a URL found is the answer before the text, and of two URLs found, the
+    article stored first."""
+    first = store.add_item(text_item("https://a.example/1", _story(1)))
+    second = store.add_item(text_item("https://b.example/2", _story(2)))
+    fingerprint = store.dedup.fingerprint
+    by_url = [url_hash("https://b.example/2")]
+    assert store.find_original(by_url, fingerprint(_story(1))) == second
+    both = [url_hash("https://b.example/2"), url_hash("https://a.example/1")]
+    assert store.find_original(both, fingerprint(_story(3))) == first
+    assert store.find_original([], fingerprint(_story(1))) == first
+    assert store.find_original([url_hash("https://c.example/3")], fingerprint(_story(3))) is None
+
+
+def test_candidates_are_ranked_by_shared_keys_and_furniture_proposes_none() -> None:
+    """The lookup's rows (kind, item, paragraph): LSH keys and distinctive paragraphs each
+    vote for their item, most votes first, then the oldest; a paragraph that many stored
+    items share (a disclaimer) votes for none of them."""
+    rows: list[tuple[int, int, str | None]] = [(2, 7, None), (2, 7, None), (2, 5, None)]
+    rows += [(3, 5, "own"), (3, 9, "other")]
+    shared = [(3, item, "disclaimer") for item in range(100, 100 + BOILERPLATE_ITEMS)]
+    assert _Found.of(rows + shared).ranked() == [5, 7, 9]
+    fewer = shared[: BOILERPLATE_ITEMS - 1]
+    assert _Found.of(rows + fewer).ranked() == [5, 7, 9, *(item for _k, item, _h in fewer)]
+    many = [(2, item, None) for item in range(1000, 1000 + 2 * NEAR_CANDIDATES)]
+    assert len(_Found.of(rows + many).ranked()) == NEAR_CANDIDATES
 
 
 def test_the_index_is_rekeyed_when_its_parameters_change(database_url: str) -> None:
