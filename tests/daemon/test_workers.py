@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from watcher.services import workers
 from watcher.services.workers import PRELOAD, Shared, WorkerCrashed, WorkerPool
 
 
@@ -91,6 +92,26 @@ def test_workers_run_below_the_process_that_feeds_them() -> None:
     finally:
         pool.close()
     assert theirs >= min(os.nice(0) + 10, 19)
+
+
+def test_a_worker_s_start_up_task_runs_each_stage_s_warm_up_and_survives_a_failing_one(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What the pool submits to each new worker (``_warm``) runs ``warm_up`` of every
+    PRELOAD module (a stand-in records it); one that fails is logged, not raised."""
+    from tests.daemon import _warming
+
+    monkeypatch.setattr(workers, "PRELOAD", ("tests.daemon._warming",))
+    monkeypatch.setattr(_warming, "WARMED", [])
+    workers._warm()
+    assert _warming.WARMED == ["warmed"]
+
+    monkeypatch.setattr(_warming, "FAIL", [True])
+    with caplog.at_level("WARNING", logger="watcher.services.workers"):
+        workers._warm()
+    [record] = [r for r in caplog.records if r.getMessage() == "worker_warm_up_failed"]
+    assert record.stage == "tests.daemon._warming"  # type: ignore[attr-defined]
+    assert "the stand-in's warm-up failed" in record.error  # type: ignore[attr-defined]
 
 
 def test_a_new_worker_warms_every_stage_on_a_page_of_its_own() -> None:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hashlib
 import importlib
+import logging
 import multiprocessing
 import os
 import pickle
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 __all__ = ["PRELOAD", "Shared", "WorkerCrashed", "WorkerPool"]
+
+log = logging.getLogger(__name__)
 
 # What a forkserver imports once, before forking each worker: the analysis stages (trafilatura,
 # lxml, the classifier). A name that does not import is skipped silently by
@@ -135,9 +138,14 @@ def _yield_to_coordinator() -> None:
 
 def _warm() -> None:
     """Submitted once per worker so that the processes start early, and run the
-    ``warm_up`` of each PRELOAD module that has one. A warm-up that fails costs nothing
-    but its time: nobody waits for its result."""
+    ``warm_up`` of each PRELOAD module that has one. Nobody waits for its result, so a
+    warm-up that fails is logged here: the worker then meets its first page cold, and
+    the same fault will show on that page."""
     for name in PRELOAD:
         warm = getattr(importlib.import_module(name), "warm_up", None)
-        if warm is not None:
+        if warm is None:
+            continue
+        try:
             warm()
+        except Exception as exc:  # a warm-up must never take the worker down
+            log.warning("worker_warm_up_failed", extra={"stage": name, "error": repr(exc)})

@@ -3,7 +3,7 @@
 Settling is the step that checks an article against the stored ones and stores it. Two
 settlers given one article syndicated at two addresses would both find no original and
 both store it; one lock for all would make that step the cap of the whole pass (about
-170 articles/s here, bench/scale.py). So a settler holds a lock per key the article can
+240 articles/s here, bench/scale.py). So a settler holds a lock per key the article can
 be found by (its URLs, text, paragraphs and LSH keys): transaction-scoped advisory
 locks, taken in ascending order (no deadlock), released at commit, or when a killed
 process's connection closes. The settle step runs in that transaction
