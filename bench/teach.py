@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from watcher.relevance.classify import Example, KeywordClassifier
 from watcher.relevance.lexicon import default_lexicon
 from watcher.relevance.similarity import vector
@@ -101,7 +103,12 @@ def _training(judged_articles: list[Judged]) -> TrainingSet:
     for one in judged_articles:
         for tie, sample in one.ties.items():
             ties.setdefault(tie, []).append(sample)
-    return TrainingSet([(one.article, one.relevant) for one in judged_articles], ties, _TOP)
+    return TrainingSet(
+        [(one.article, one.relevant) for one in judged_articles],
+        ties,
+        _TOP,
+        np.array([one.wording for one in judged_articles]),
+    )
 
 
 def _example(article: dict[str, Any], relevant: bool) -> Example:

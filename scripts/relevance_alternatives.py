@@ -49,6 +49,7 @@ from train_relevance import (
 from watcher.relevance.classify import TIES, Scan, scan, tie_evidence
 from watcher.relevance.features import FEATURE_NAMES, article_features, has_evidence
 from watcher.relevance.training import Booster, relevance_learner
+from watcher.relevance.wording import UNSURE, embedding, evidence_text, fit_wording
 
 Index = NDArray[np.intp]
 Predict = Callable[[Index, Index], NDArray[np.float64]]  # train rows, test rows -> P(relevant)
@@ -72,6 +73,7 @@ class Set:
     features: NDArray[np.float64]  # what the shipped trees read
     texts: list[str]  # title and text
     evidence: list[str]  # title and the evidence sentences with their neighbours
+    wording: NDArray[np.float64]  # the embeddings of ``evidence``
     extra: NDArray[np.float64]  # focus and lead features (not shipped)
 
 
@@ -97,6 +99,7 @@ def load(folder: Path) -> Set:
     ids = [lab["id"] for lab in labels]
     scans = {i: scan(articles[i]["title"], articles[i]["text"]) for i in ids}
     evidence = {i: [tie_evidence(scans[i], tie) for tie in TIES] for i in ids}
+    worded = [evidence_text(articles[i]["title"], scans[i]) for i in ids]
     return Set(
         ids=ids,
         relevant=np.array([lab["verdict"] == "relevant" for lab in labels]),
@@ -105,14 +108,10 @@ def load(folder: Path) -> Set:
             [article_features(evidence[i], len(scans[i].sentences), TOP) for i in ids]
         ),
         texts=[f"{articles[i]['title']}\n{articles[i]['text']}" for i in ids],
-        evidence=[f"{articles[i]['title']}\n{_evidence_text(scans[i])}" for i in ids],
+        evidence=worded,
+        wording=np.array([embedding(text) for text in worded]),
         extra=np.array([_extra(scans[i]) for i in ids]),
     )
-
-
-def _evidence_text(found: Scan) -> str:
-    near = {hit.position + d for hit in found.hits for d in (-1, 0, 1)}
-    return " ".join(found.sentences[p] for p in sorted(near) if 0 <= p < len(found.sentences))
 
 
 def _extra(found: Scan) -> list[float]:
@@ -136,7 +135,8 @@ def _candidates(data: Set) -> dict[str, Predict]:
     words_whole, words_evidence = _words(data, data.texts), _words(data, data.evidence)
     trees = _fitted(data, x, relevance_learner)
     return {
-        "shipped: random forest (100, depth 6)": trees,
+        "shipped: forest, and wording where unsure": _unsure(trees, _wording(data)),
+        "random forest alone (100, depth 6)": trees,
         "boosted trees (100, depth 2; shipped before)": _fitted(data, x, Booster),
         "boosted trees, half subsamples": _fitted(
             data,
@@ -186,6 +186,25 @@ def _words(data: Set, texts: list[str]) -> Predict:
         model = LogisticRegression(C=10, max_iter=3000, class_weight="balanced")
         model.fit(fitted, data.relevant[train])
         return np.asarray(model.predict_proba(vectoriser.transform([texts[i] for i in test]))[:, 1])
+
+    return predict
+
+
+def _wording(data: Set) -> Predict:
+    def predict(train: Index, test: Index) -> NDArray[np.float64]:
+        model = fit_wording(data.wording[train], data.relevant[train])
+        return np.array([model.probability(data.wording[i]) for i in test])
+
+    return predict
+
+
+def _unsure(first: Predict, second: Predict) -> Predict:
+    """``first``, and where it is within ``UNSURE`` of one half, its mean with
+    ``second``: the shipped classifier's rule."""
+
+    def predict(train: Index, test: Index) -> NDArray[np.float64]:
+        sure = first(train, test)
+        return np.where(np.abs(sure - 0.5) <= UNSURE, (sure + second(train, test)) / 2, sure)
 
     return predict
 

@@ -2,15 +2,19 @@
 
     python scripts/train_relevance.py [--shared ../shared] [--write]
 
-Two parts, over the evidence features of watcher.relevance.features (a handful of
-numbers per tie, not words), written to watcher/data/relevance_model.json with --write:
+Three parts, written to watcher/data/relevance_model.json with --write:
 
-- a logistic regression per tie (how strongly an article bears on it: its labels);
-- a random forest over the strongest ties' features (whether it is relevant).
+- a logistic regression per tie (how strongly an article bears on it: its labels), and
+- a random forest over the strongest ties' features (whether it is relevant), both over
+  the evidence features of watcher.relevance.features (a handful of numbers per tie);
+- a logistic regression over the embedding of the evidence's wording
+  (watcher.relevance.wording), whose probability is averaged with the forest's where
+  the forest is unsure.
 
 The learners are watcher's own (watcher.relevance.training, numpy only): the same code
 refits the model at every mark the user makes, on these examples and the marks. --write
-also writes the examples' features (watcher/data/relevance_examples.json, no text).
+also writes the examples' features (watcher/data/relevance_examples.json, no text) and
+their wording's embeddings (watcher/data/relevance_wording.npy).
 
 Prints cross-validated figures first: the shipped model is fitted on all judged
 articles, and the folds show how it does on articles it has not seen (one split in
@@ -33,12 +37,13 @@ from typing import Any
 
 import numpy as np
 
-from watcher.relevance.classify import TIES, scan, tie_evidence
+from watcher.relevance.classify import TIES, Scan, scan, tie_evidence
 from watcher.relevance.features import article_features, features, has_evidence
 from watcher.relevance.lexicon import default_lexicon
 from watcher.relevance.model import MODEL_FILE, Model, TieModel, Trees, model_document
-from watcher.relevance.teach import EXAMPLES_FILE, TrainingSet
+from watcher.relevance.teach import EXAMPLES_FILE, WORDING_FILE, TrainingSet
 from watcher.relevance.training import fit_tie, relevance_learner
+from watcher.relevance.wording import UNSURE, WordingModel, embedding, evidence_text, fit_wording
 
 MODEL = MODEL_FILE
 Sample = tuple[str, tuple[float, ...], bool]  # id, features, label
@@ -55,6 +60,7 @@ class Data:
     evidence_free: set[str]  # ids of articles where no tie has evidence (scored 0)
     languages: dict[str, str]  # id -> the article's language
     keyword: dict[str, bool]  # id -> the keyword filter's verdict (``keyword_filter``)
+    wording: dict[str, np.ndarray]  # id -> the embedding of its evidence's wording
 
 
 def main() -> None:
@@ -70,11 +76,13 @@ def main() -> None:
     _cross_validate(data, args.l2)
     if args.write:
         ties = {tie: fit(tie_samples, args.l2) for tie, tie_samples in data.ties.items()}
-        model = Model(ties, fit_trees(data.articles))
+        model = Model(ties, fit_trees(data.articles), fit_words(data, data.articles))
         MODEL.write_text(_model_text(model_document(model, _TRAINED_ON)), encoding="utf-8")
-        examples = training_set(data).document()
-        EXAMPLES_FILE.write_text(json.dumps(examples) + "\n", encoding="utf-8")
-        print(f"wrote {MODEL} and {EXAMPLES_FILE}")
+        examples = training_set(data)
+        EXAMPLES_FILE.write_text(json.dumps(examples.document()) + "\n", encoding="utf-8")
+        with WORDING_FILE.open("wb") as out:
+            np.save(out, examples.wording.astype(np.float16))
+        print(f"wrote {MODEL}, {EXAMPLES_FILE} and {WORDING_FILE}")
 
 
 def training_set(data: Data) -> TrainingSet:
@@ -83,6 +91,7 @@ def training_set(data: Data) -> TrainingSet:
         [(values, label) for _id, values, label in data.articles],
         {tie: [(values, label) for _id, values, label in rows] for tie, rows in data.ties.items()},
         TOP,
+        np.array([data.wording[sample_id] for sample_id, _values, _label in data.articles]),
     )
 
 
@@ -121,11 +130,13 @@ def samples(folder: Path) -> Data:
     evidence_free: set[str] = set()
     languages: dict[str, str] = {}
     keyword: dict[str, bool] = {}
+    wording: dict[str, np.ndarray] = {}
     for label in fitted_labels(folder):
         article = articles[label["id"]]
         languages[label["id"]] = article.get("lang") or "?"
         keyword[label["id"]] = keyword_filter(article["title"], article["text"])
-        found = scan(article["title"], article["text"])
+        found: Scan = scan(article["title"], article["text"])
+        wording[label["id"]] = embedding(evidence_text(article["title"], found))
         evidence = [tie_evidence(found, tie) for tie in TIES]
         n = len(found.sentences)
         for tie, tie_found in zip(TIES, evidence, strict=True):
@@ -135,7 +146,7 @@ def samples(folder: Path) -> Data:
         joint.append((label["id"], article_features(evidence, n, TOP), relevant))
         if not any(has_evidence(e) for e in evidence):
             evidence_free.add(label["id"])
-    return Data(ties, joint, evidence_free, languages, keyword)
+    return Data(ties, joint, evidence_free, languages, keyword, wording)
 
 
 def keyword_filter(title: str | None, text: str) -> bool:
@@ -164,6 +175,24 @@ def fit_trees(article_samples: list[Sample]) -> Trees:
     xs = np.array([values for _id, values, _label in article_samples], dtype=float)
     ys = np.array([label for _id, _values, label in article_samples])
     return relevance_learner().fit(xs, ys).exported(TOP)
+
+
+def fit_words(data: Data, article_samples: list[Sample]) -> WordingModel:
+    """The wording part, on the same articles as the forest."""
+    xs = np.array([data.wording[sample_id] for sample_id, _values, _label in article_samples])
+    return fit_wording(xs, np.array([label for _id, _values, label in article_samples]))
+
+
+def _relevant(data: Data, trees: Trees, words: WordingModel, sample: Sample) -> bool:
+    """As the classifier decides (without marks): the forest, and where it is unsure,
+    the mean of it and the wording's model."""
+    sample_id, values, _label = sample
+    if sample_id in data.evidence_free:
+        return False
+    score = trees.probability(values)
+    if abs(score - _THRESHOLD) <= UNSURE:
+        score = (score + words.probability(data.wording[sample_id])) / 2
+    return score >= _THRESHOLD
 
 
 def _cross_validate(data: Data, l2: float) -> None:
@@ -227,12 +256,11 @@ def _predict_folds(
                     tie_scores.setdefault(sample_id, {})[tie] = model.probability(values)
     relevant: dict[str, bool] = {}
     for fold in range(_FOLDS):
-        trees = fit_trees([s for s in data.articles if _fold(s[0], repeat) != fold])
-        for sample_id, values, _label in data.articles:
-            if _fold(sample_id, repeat) == fold:
-                relevant[sample_id] = (
-                    sample_id not in data.evidence_free and trees.probability(values) >= _THRESHOLD
-                )
+        train = [s for s in data.articles if _fold(s[0], repeat) != fold]
+        trees, words = fit_trees(train), fit_words(data, train)
+        for sample in data.articles:
+            if _fold(sample[0], repeat) == fold:
+                relevant[sample[0]] = _relevant(data, trees, words, sample)
     return relevant, tie_scores
 
 
@@ -241,12 +269,11 @@ def _by_source(data: Data) -> dict[str, bool]:
     "kcna-2024-...", "baram-001_..."): how the model does on a site it has not seen."""
     relevant: dict[str, bool] = {}
     for source in sorted({_source(s[0]) for s in data.articles}):
-        trees = fit_trees([s for s in data.articles if _source(s[0]) != source])
-        for sample_id, values, _label in data.articles:
-            if _source(sample_id) == source:
-                relevant[sample_id] = (
-                    sample_id not in data.evidence_free and trees.probability(values) >= _THRESHOLD
-                )
+        train = [s for s in data.articles if _source(s[0]) != source]
+        trees, words = fit_trees(train), fit_words(data, train)
+        for sample in data.articles:
+            if _source(sample[0]) == source:
+                relevant[sample[0]] = _relevant(data, trees, words, sample)
     return relevant
 
 

@@ -7,12 +7,14 @@ import json
 import sys
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT, shared_path
 from watcher.relevance.classify import TIES, Example, KeywordClassifier, scan
 from watcher.relevance.model import load_model
 from watcher.relevance.similarity import vector
+from watcher.relevance.teach import WORDING_FILE
 
 CLASSIFIER = KeywordClassifier(0.5)
 
@@ -382,6 +384,13 @@ def test_shipped_model_is_reproduced_by_the_training_script() -> None:
         assert trees.probability(values) == pytest.approx(
             shipped.relevance.probability(values), abs=1e-9
         )
+    words = train.fit_words(data, data.articles)
+    assert shipped.wording is not None
+    assert words.bias == pytest.approx(shipped.wording.bias, abs=1e-5)
+    assert words.weights == pytest.approx(shipped.wording.weights, abs=1e-5)
+    examples = np.load(WORDING_FILE)
+    assert examples.dtype == np.float16
+    assert examples.tolist() == train.training_set(data).wording.astype(np.float16).tolist()
 
 
 def test_the_comparison_scores_the_shipped_learner_as_training_does() -> None:

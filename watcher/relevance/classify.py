@@ -4,8 +4,9 @@ Lexicons (``watcher.relevance.lexicon``: the three ties by default, in English, 
 and German, extendable by configuration) find the evidence sentence by sentence: where
 the two parties of a tie meet, or a term names the tie. Models trained on a few
 numbers describing that evidence (``watcher.relevance.features``,
-``watcher.relevance.model``) decide whether it is enough, and for which ties; the
-user's marks then move similar articles their way. The sentences that weighed most are
+``watcher.relevance.model``) decide whether it is enough, and for which ties; where
+they are unsure, the wording of the evidence is read too (``watcher.relevance.wording``);
+the user's marks then move similar articles their way. The sentences that weighed most are
 returned, so a reader can see why. ``Classifier`` is the interface callers use.
 """
 
@@ -28,6 +29,7 @@ from watcher.relevance.features import (
 from watcher.relevance.lexicon import Lexicon, Topic, default_lexicon
 from watcher.relevance.model import Model, TieModel, load_model
 from watcher.relevance.similarity import TermVector, cosine, vector
+from watcher.relevance.wording import UNSURE, embedding, evidence_text
 
 __all__ = [
     "TIES",
@@ -162,6 +164,8 @@ class KeywordClassifier:
         fallback = _mean_model(trained.ties)
         self.ties = {name: trained.ties.get(name, fallback) for name in self.lexicon.names}
         self.relevance = trained.relevance
+        self.wording = trained.wording
+        self.trained = frozenset(trained.ties)  # the ties the wording was learnt on
         self.examples = tuple(examples)
 
     def classify(self, title: str | None, text: str, language: str | None) -> Verdict:
@@ -183,6 +187,9 @@ class KeywordClassifier:
         if present:
             values = article_features(list(evidence.values()), n, self.relevance.top)
             score = self.relevance.probability(values)
+            if self.wording is not None and self._unsure(score, present):
+                worded = self.wording.probability(embedding(evidence_text(title, found)))
+                score = (score + worded) / 2
         score, taught = self._apply_marks(score, scores, f"{title or ''}\n{text}")
         ranked = sorted(scores, key=lambda tie: -scores[tie])  # stable: ties keep their order
         relevant = score >= self.threshold
@@ -196,6 +203,11 @@ class KeywordClassifier:
             evidence=_evidence(found, labels or (ranked[0],)) + taught,
             ties=tuple((tie, round(scores[tie], 4)) for tie in ranked),
         )
+
+    def _unsure(self, score: float, present: set[str]) -> bool:
+        """Whether to read the wording too: the trees are unsure, and the evidence is of
+        ties the wording was learnt on (a tie the user added has no examples there)."""
+        return abs(score - self.threshold) <= UNSURE and present <= self.trained
 
     def _apply_marks(
         self, score: float, scores: dict[str, float], text: str

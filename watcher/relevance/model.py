@@ -1,7 +1,7 @@
 """The shipped relevance model: what scripts/train_relevance.py writes and the classifier
 reads. Pure; no training library is needed to use it.
 
-Two parts, both over the evidence features of ``watcher.relevance.features``:
+Three parts, the first two over the evidence features of ``watcher.relevance.features``:
 
 - one logistic model per tie, which says how strongly an article bears on that tie
   (its labels, and the tie the digest files it under);
@@ -10,7 +10,9 @@ Two parts, both over the evidence features of ``watcher.relevance.features``:
   evidence adds up, or that one paragraph of evidence is a passing mention in a long
   article and the subject of a short one. Cross-validated on the labelled articles of
   both rounds (ten splits), the forest reaches F1 0.822 where the boosted trees before
-  it reached 0.770 (README, "How relevance is decided").
+  it reached 0.770 (README, "How relevance is decided");
+- a logistic model over the embedding of the evidence's wording
+  (``watcher.relevance.wording``), asked where the forest is unsure.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.relevance.features import FEATURE_NAMES
+from watcher.relevance.wording import DIMENSIONS, WordingModel
 
 __all__ = [
     "MODEL_FILE",
@@ -94,6 +97,7 @@ class Trees:
 class Model:
     ties: dict[str, TieModel]
     relevance: Trees
+    wording: WordingModel | None = None  # a second opinion where the trees are unsure
 
 
 def load_model(path: Path = MODEL_FILE) -> Model:
@@ -108,6 +112,9 @@ def model_from_document(data: dict[str, Any]) -> Model:
     if tuple(data["features"]) != FEATURE_NAMES:
         raise ValueError("trained on other features than this code computes")
     trees = data["relevance"]
+    wording = data.get("wording")
+    if wording is not None and len(wording["weights"]) != DIMENSIONS:
+        raise ValueError("its wording model reads other embeddings than this code makes")
     return Model(
         ties={
             tie: TieModel(tuple(model["weights"]), float(model["bias"]))
@@ -120,11 +127,14 @@ def model_from_document(data: dict[str, Any]) -> Model:
             trees=tuple(tuple(Node(*node) for node in tree) for tree in trees["trees"]),
             average=bool(trees.get("average", False)),
         ),
+        wording=None
+        if wording is None
+        else WordingModel(tuple(wording["weights"]), float(wording["bias"])),
     )
 
 
 def model_document(model: Model, trained_on: str) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "features": list(FEATURE_NAMES),
         "trained_on": trained_on,
         "ties": {
@@ -142,3 +152,9 @@ def model_document(model: Model, trained_on: str) -> dict[str, Any]:
             ],
         },
     }
+    if model.wording is not None:
+        document["wording"] = {
+            "weights": [round(w, 6) for w in model.wording.weights],
+            "bias": round(model.wording.bias, 6),
+        }
+    return document
