@@ -66,6 +66,7 @@ def test_the_wording_is_read_only_where_the_forest_is_unsure(
     verdict = worded.classify(*UNSURE_TEXT, "en")
     assert verdict.score == pytest.approx((unsure + 1.0) / 2, abs=1e-4)
     assert verdict.relevant
+    assert verdict.evidence[-1] == "(unsure from the evidence alone; its wording scores 1.00)"
     assert len(read) == 1
     assert read[0].startswith("Russia's economy under sanctions\n")
     assert "artillery shells" in read[0]
@@ -73,7 +74,7 @@ def test_the_wording_is_read_only_where_the_forest_is_unsure(
 
     sure = bare.classify(*SURE_TEXT, "en").score
     assert sure > 0.8
-    assert worded.classify(*SURE_TEXT, "en").score == sure
+    assert worded.classify(*SURE_TEXT, "en") == bare.classify(*SURE_TEXT, "en")
     assert worded.classify("Weather", "Rain in Paris tomorrow.", "en").score == 0.0
     assert len(read) == 1, "a sure verdict and a text without evidence embed nothing"
 

@@ -184,12 +184,14 @@ class KeywordClassifier:
             for tie, tie_found in evidence.items()
         }
         score = 0.0
+        read: tuple[str, ...] = ()
         if present:
             values = article_features(list(evidence.values()), n, self.relevance.top)
             score = self.relevance.probability(values)
             if self.wording is not None and self._unsure(score, present):
                 worded = self.wording.probability(embedding(evidence_text(title, found)))
                 score = (score + worded) / 2
+                read = (f"(unsure from the evidence alone; its wording scores {worded:.2f})",)
         score, taught = self._apply_marks(score, scores, f"{title or ''}\n{text}")
         ranked = sorted(scores, key=lambda tie: -scores[tie])  # stable: ties keep their order
         relevant = score >= self.threshold
@@ -200,7 +202,7 @@ class KeywordClassifier:
             relevant=relevant,
             score=round(score, 4),
             labels=labels,
-            evidence=_evidence(found, labels or (ranked[0],)) + taught,
+            evidence=_evidence(found, labels or (ranked[0],)) + read + taught,
             ties=tuple((tie, round(scores[tie], 4)) for tie in ranked),
         )
 
