@@ -49,7 +49,7 @@ from train_relevance import (
 from watcher.relevance.classify import TIES, Scan, scan, tie_evidence
 from watcher.relevance.features import FEATURE_NAMES, article_features, has_evidence
 from watcher.relevance.training import Booster, relevance_learner
-from watcher.relevance.wording import UNSURE, embedding, evidence_text, fit_wording
+from watcher.relevance.wording import UNSURE, blend, embedding, evidence_text, fit_wording
 
 Index = NDArray[np.intp]
 Predict = Callable[[Index, Index], NDArray[np.float64]]  # train rows, test rows -> P(relevant)
@@ -204,7 +204,7 @@ def _unsure(first: Predict, second: Predict) -> Predict:
 
     def predict(train: Index, test: Index) -> NDArray[np.float64]:
         sure = first(train, test)
-        return np.where(np.abs(sure - 0.5) <= UNSURE, (sure + second(train, test)) / 2, sure)
+        return np.where(np.abs(sure - 0.5) <= UNSURE, blend(sure, second(train, test)), sure)
 
     return predict
 

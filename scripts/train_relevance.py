@@ -43,7 +43,14 @@ from watcher.relevance.lexicon import default_lexicon
 from watcher.relevance.model import MODEL_FILE, Model, TieModel, Trees, model_document
 from watcher.relevance.teach import EXAMPLES_FILE, WORDING_FILE, TrainingSet
 from watcher.relevance.training import fit_tie, relevance_learner
-from watcher.relevance.wording import UNSURE, WordingModel, embedding, evidence_text, fit_wording
+from watcher.relevance.wording import (
+    WordingModel,
+    blend,
+    embedding,
+    evidence_text,
+    fit_wording,
+    unsure,
+)
 
 MODEL = MODEL_FILE
 Sample = tuple[str, tuple[float, ...], bool]  # id, features, label
@@ -190,8 +197,8 @@ def _relevant(data: Data, trees: Trees, words: WordingModel, sample: Sample) -> 
     if sample_id in data.evidence_free:
         return False
     score = trees.probability(values)
-    if abs(score - _THRESHOLD) <= UNSURE:
-        score = (score + words.probability(data.wording[sample_id])) / 2
+    if unsure(score, _THRESHOLD):
+        score = blend(score, words.probability(data.wording[sample_id]))
     return score >= _THRESHOLD
 
 

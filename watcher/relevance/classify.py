@@ -29,7 +29,7 @@ from watcher.relevance.features import (
 from watcher.relevance.lexicon import Lexicon, Topic, default_lexicon
 from watcher.relevance.model import Model, TieModel, load_model
 from watcher.relevance.similarity import TermVector, cosine, vector
-from watcher.relevance.wording import UNSURE, embedding, evidence_text
+from watcher.relevance.wording import blend, embedding, evidence_text, unsure
 
 __all__ = [
     "TIES",
@@ -190,7 +190,7 @@ class KeywordClassifier:
             score = self.relevance.probability(values)
             if self.wording is not None and self._unsure(score, present):
                 worded = self.wording.probability(embedding(evidence_text(title, found)))
-                score = (score + worded) / 2
+                score = blend(score, worded)
                 read = (f"(unsure from the evidence alone; its wording scores {worded:.2f})",)
         score, taught = self._apply_marks(score, scores, f"{title or ''}\n{text}")
         ranked = sorted(scores, key=lambda tie: -scores[tie])  # stable: ties keep their order
@@ -209,7 +209,7 @@ class KeywordClassifier:
     def _unsure(self, score: float, present: set[str]) -> bool:
         """Whether to read the wording too: the trees are unsure, and the evidence is of
         ties the wording was learnt on (a tie the user added has no examples there)."""
-        return abs(score - self.threshold) <= UNSURE and present <= self.trained
+        return unsure(score, self.threshold) and present <= self.trained
 
     def _apply_marks(
         self, score: float, scores: dict[str, float], text: str

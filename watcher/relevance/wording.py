@@ -45,10 +45,12 @@ __all__ = [
     "MAX_CHARACTERS",
     "UNSURE",
     "WordingModel",
+    "blend",
     "cache_file",
     "embedding",
     "evidence_text",
     "fit_wording",
+    "unsure",
 ]
 
 DIMENSIONS = 512
@@ -71,6 +73,16 @@ class WordingModel:
     def probability(self, vector: Vector) -> float:
         z = float(np.dot(np.asarray(self.weights), vector)) + self.bias
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def unsure(score: float, threshold: float) -> bool:
+    """Whether the forest is unsure enough for the wording to be read too."""
+    return abs(score - threshold) <= UNSURE
+
+
+def blend(score: float, worded: float) -> float:
+    """The article's score when the wording was read: the mean of the two opinions."""
+    return (score + worded) / 2
 
 
 def evidence_text(title: str | None, found: Scan) -> str:
