@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from watcher.corpus import highest_number, render, write_exclusive, write_manifest
+from watcher.corpus import highest_number, refresh_manifest, render, write_exclusive
 from watcher.report import StageTimes
 from watcher.store import NewItem, Store
 
@@ -56,11 +56,12 @@ class CorpusFiler:
             self._floor = highest
 
     def finish_pass(self, now: datetime) -> None:
-        """Mark the files written this pass, and write the manifest once."""
+        """Mark the files written this pass, and write the manifest once if anything in
+        it changed."""
         with self._times.measure("manifest"):
             self._store.mark_filed(self._filed, now)
+            refresh_manifest(self._store, self._corpus, changed=bool(self._filed))
             self._filed.clear()
-            write_manifest(self._corpus, self._store.manifest_rows())
 
     def next_number(self) -> int:
         """The number to try for the next file; the store moves past a taken one.

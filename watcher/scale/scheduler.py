@@ -23,7 +23,7 @@ from procrastinate import App, PsycopgConnector
 from sqlalchemy import Connection, text
 
 from watcher.config import Config
-from watcher.corpus import write_manifest, write_unwritten
+from watcher.corpus import refresh_manifest, write_unwritten
 from watcher.errors import WatcherError
 from watcher.scale.jobs import (
     POLL_TASK,
@@ -58,10 +58,6 @@ _UNQUEUED = text(
 )
 _DEPTH = text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'")
 _ANALYZE = text("ANALYZE procrastinate_jobs")
-_MANIFEST_SIGNATURE = text(
-    "SELECT (SELECT max(id) FROM items), (SELECT count(*) FROM entries WHERE duplicate),"
-    " (SELECT max(id) FROM marks), (SELECT count(*) FROM items WHERE file_missing)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +77,6 @@ class Dispatcher:
         self._stalled_seconds = config.queue.stalled_seconds
         self._app = App(connector=PsycopgConnector(conninfo=dsn, min_size=1, max_size=2))
         self._holder: Connection | None = None
-        self._manifest: tuple[object, ...] | None = None
         self._pruned_at: datetime | None = None
         self._analyzed_depth = 0
         self._synced: Config | None = None  # the configuration whose sources have rows
@@ -174,11 +169,7 @@ class Dispatcher:
         lists changed. Under the folder's lock, as every corpus writer is."""
         async with pass_lock(folder):
             written = write_unwritten(store, folder, now)
-            with store.engine.connect() as connection:
-                signature = tuple(connection.execute(_MANIFEST_SIGNATURE).one())
-            if written or signature != self._manifest:
-                write_manifest(folder, store.manifest_rows())
-                self._manifest = signature
+            refresh_manifest(store, folder, changed=bool(written))
         return len(written)
 
     async def _prune(self, now: datetime) -> None:

@@ -68,6 +68,8 @@ class StoreBase:
         # the entries and their jobs are committed together or not at all.
         self.entries_added: Callable[[Connection, list[int]], None] | None = None
         self._bound = threading.local()  # the connection of a thread's ``one_transaction``
+        # ``manifest_signature()`` when this store last wrote the manifest (None: not yet)
+        self.manifest_written: tuple[Any, ...] | None = None
 
     @property
     def dedup(self) -> NearDupRule:

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, text, update
+from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
 from watcher.dedup.urls import canonical_url, text_hash
@@ -17,6 +17,29 @@ from watcher.store._rows import (
     manifest_row,
 )
 from watcher.store.models import Entry, Item
+
+# What manifest_row reads of an item (its text and evidence are never needed).
+_MANIFEST_COLUMNS = (
+    col(Item.id),
+    col(Item.file),
+    col(Item.url),
+    col(Item.title),
+    col(Item.source_name),
+    col(Item.authors),
+    col(Item.published),
+    col(Item.fetched),
+    col(Item.labels),
+    col(Item.user_labels),
+    col(Item.score),
+    col(Item.relevant),
+    col(Item.user_mark),
+    col(Item.copy_of),
+)
+_MANIFEST_SIGNATURE = text(
+    "SELECT (SELECT max(id) FROM items), (SELECT count(*) FROM entries WHERE duplicate),"
+    " (SELECT max(id) FROM marks), (SELECT count(*) FROM items WHERE file_missing),"
+    " (SELECT count(*) FROM items WHERE file IS NOT NULL)"
+)
 
 
 class CorpusMixin(StoreBase):
@@ -117,11 +140,20 @@ class CorpusMixin(StoreBase):
     def set_file_missing(self, item_id: int, missing: bool) -> None:
         self._update(Item, item_id, {"file_missing": missing})
 
+    def manifest_signature(self) -> tuple[Any, ...]:
+        """What changes whenever a line of the manifest could: a new item, a copy found, a
+        mark, a file filed or gone missing. Every writer of such a change writes the
+        manifest itself, so a pass that finds this as it was when it last wrote the
+        manifest has nothing to rewrite (``watcher.corpus.refresh_manifest``)."""
+        with self.engine.connect() as connection:
+            return tuple(connection.execute(_MANIFEST_SIGNATURE).one())
+
     def manifest_rows(self) -> list[dict[str, Any]]:
-        with self._session() as session:
-            items = session.exec(
-                select(Item)
-                .options(defer(Item.text))  # type: ignore[arg-type]  # the manifest holds no text
+        """One row per file, in file order. Read as plain columns, not as model objects:
+        with 20,000 files that is the difference between about 0.3 s and 1.3 s."""
+        with self.engine.connect() as connection:
+            items = connection.execute(
+                sql_select(*_MANIFEST_COLUMNS)
                 .where(col(Item.file).is_not(None))
                 .where(col(Item.file_missing).is_(False))
                 .order_by(col(Item.file_number))
@@ -129,19 +161,19 @@ class CorpusMixin(StoreBase):
             # Each copy's URL once, in the order found; a link that leads to the item's
             # own URL (its AMP page, a tracking variant) is not another copy.
             copies: dict[int, dict[str, None]] = {}
-            for item_id, link, final_url in session.exec(
+            for item_id, link, final_url in connection.execute(
                 select(Entry.item_id, Entry.link, Entry.final_url)
                 .where(col(Entry.duplicate).is_(True))
                 .order_by(col(Entry.id))
             ).all():
                 if item_id is not None:
                     copies.setdefault(item_id, {})[canonical_url(final_url or link)] = None
-            files = {item.id: item.file for item in items}
-            return [
-                manifest_row(
-                    item,
-                    [u for u in copies.get(item.id or 0, {}) if u != item.url],
-                    files.get(item.copy_of) if item.copy_of is not None else None,
-                )
-                for item in items
-            ]
+        files = {item.id: item.file for item in items}
+        return [
+            manifest_row(
+                item,
+                [u for u in copies.get(item.id, {}) if u != item.url],
+                files.get(item.copy_of) if item.copy_of is not None else None,
+            )
+            for item in items
+        ]

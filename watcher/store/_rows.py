@@ -319,9 +319,10 @@ def source_state(row: Source) -> SourceState:
     )
 
 
-def manifest_row(item: Item, duplicates: list[str], copy_of: str | None = None) -> dict[str, Any]:
-    """One line of manifest.jsonl; ``copy_of``: the file of the article this file is an
-    excerpt of (its full text came after it was filed), else absent."""
+def manifest_row(item: Any, duplicates: list[str], copy_of: str | None = None) -> dict[str, Any]:
+    """One line of manifest.jsonl, from an item's columns (an ``Item`` or a row with the
+    same names); ``copy_of``: the file of the article this file is an excerpt of (its
+    full text came after it was filed), else absent."""
     row = {
         "file": item.file,
         "url": item.url,
