@@ -89,3 +89,18 @@ def test_the_commands_an_analyst_types_often_import_no_part_of_the_pass(
 
 
 _BUSES = "The city council approved a new bus timetable for the winter months."
+
+
+def test_the_http_client_starts_without_httpx_s_own_command_line_client() -> None:
+    """httpx's __init__ would import its CLI (click, rich.syntax, pygments' lexer table:
+    about 80 ms of each pass's start); watcher's fetch package keeps it out, and the
+    client itself is whole."""
+    probe = (
+        "import sys, watcher.fetch.http, httpx\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('pygments', 'rich.syntax'))))\n"
+        "print(httpx.AsyncClient.__name__, callable(httpx.main))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.splitlines() == ["[]", "AsyncClient True"]
