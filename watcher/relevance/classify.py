@@ -28,6 +28,7 @@ from watcher.relevance.features import (
 )
 from watcher.relevance.lexicon import Lexicon, Topic, default_lexicon
 from watcher.relevance.model import Model, TieModel, load_model
+from watcher.relevance.sentences import split_sentences
 from watcher.relevance.similarity import TermVector, cosine, vector
 from watcher.relevance.wording import blend, embedding, evidence_text, unsure
 
@@ -54,9 +55,6 @@ _OPENING = 300
 _LINE_END = re.compile(r"[.!?。:;\"”’)\]]\s*$")  # a line that ends a sentence
 _WRAPPED_LINES = 6
 _WRAPPED_SHARE = 0.6  # characters in which a dateline says whose voice the text is in
-# A sentence ends at . ! ? 。 before a space, or before Hangul with no space (Korean
-# copy often runs on: "보도했다.이날").
-_SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=[.!?])(?=[가-힣])")
 # A wire story's dateline names the city it was filed from, not a party to it:
 # "SEOUL, Dec. 29 (Yonhap) --", "MOSCOW (Reuters) -", "SEOUL North Korea said",
 # "[서울=뉴시스]".
@@ -312,11 +310,6 @@ def _best_paragraph(found: Scan, hits: list[_Hit]) -> float:
     return max(per_paragraph.values(), default=0.0)
 
 
-def split_sentences(line: str) -> list[str]:
-    """One line's sentences, as the classifier reads them (the digest's excerpts too)."""
-    return [sentence.strip() for sentence in _SENTENCE.split(line) if sentence.strip()]
-
-
 def _sentences(text: str) -> tuple[list[str], list[int]]:
     """The sentences, and the paragraph (line) each belongs to.
 
@@ -325,9 +318,9 @@ def _sentences(text: str) -> tuple[list[str], list[int]]:
     sentences: list[str] = []
     paragraphs: list[int] = []
     for number, line in enumerate(_unwrap(text.splitlines())):
-        for sentence in _SENTENCE.split(line):
-            if len(sentence.strip()) >= 10:
-                sentences.append(sentence.strip())
+        for sentence in split_sentences(line):
+            if len(sentence) >= 10:
+                sentences.append(sentence)
                 paragraphs.append(number)
     return sentences, paragraphs
 
