@@ -150,7 +150,7 @@ class CorpusMixin(StoreBase):
 
     def manifest_rows(self) -> list[dict[str, Any]]:
         """One row per file, in file order. Read as plain columns, not as model objects:
-        with 20,000 files that is the difference between about 0.3 s and 1.3 s."""
+        with 20,000 files they are read in 0.5 s instead of 1.5 s."""
         with self.engine.connect() as connection:
             items = connection.execute(
                 sql_select(*_MANIFEST_COLUMNS)
