@@ -193,6 +193,17 @@ def write_config(
     return path
 
 
+def feed_config(tmp_path: Path, *, database_url: str, corpus: Path, feed: str) -> Path:
+    """``write_config`` with one source, the feed at ``feed``: what most end-to-end tests
+    of one site need."""
+    return write_config(
+        tmp_path / "w.toml",
+        database_url=database_url,
+        corpus=corpus,
+        sources=[{"name": "S", "url": feed}],
+    )
+
+
 def run_watcher(
     *args: str,
     config: Path | None = None,

@@ -13,7 +13,7 @@ import httpx
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.conftest import run_watcher, scalar, write_config
+from tests.conftest import feed_config, run_watcher, scalar, write_config
 from tests.site import FeedItem, Site, article_html, recent, relevance_articles, rss
 from watcher.config import Config, HttpConfig, SourceConfig, StorageConfig
 from watcher.fetch.http import Fetcher
@@ -43,12 +43,7 @@ def test_corpus_folder_lost_mid_pass_is_reported_and_repaired(
     url = site.add_feed(
         "/feed.xml", rss([FeedItem(site.url("/a"), "A", guid="a", published=recent())])
     )
-    config = write_config(
-        tmp_path / "w.toml",
-        database_url=database_url,
-        corpus=seed_corpus,
-        sources=[{"name": "S", "url": url}],
-    )
+    config = feed_config(tmp_path, database_url=database_url, corpus=seed_corpus, feed=url)
 
     broken = run_watcher("fetch", config=config)
 

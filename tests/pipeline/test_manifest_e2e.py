@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import manifest_by_file, write_config
+from tests.conftest import feed_config, manifest_by_file
 from tests.site import FeedItem, Page, Site, article_html, article_items, paragraphs_of, rss
 from tests.site import relevance_articles as labelled
 from watcher.config import Config, load_config
@@ -54,17 +54,10 @@ def test_a_pass_rewrites_the_manifest_only_when_a_line_of_it_changed(
 ) -> None:
     site = Site(httpserver)
     items: list[FeedItem] = article_items(site, "/analysis", RELEVANT)
-    site.add_feed("/feed.xml", lambda: rss(items))
+    feed = site.add_feed("/feed.xml", lambda: rss(items))
     corpus = tmp_path / "corpus"
-    config = load_config(
-        write_config(
-            tmp_path / "watcher.toml",
-            database_url=database_url,
-            corpus=corpus,
-            sources=[{"name": "Beat", "url": site.url("/feed.xml"), "max_age_days": 30}],
-        ),
-        environ={},
-    )
+    path = feed_config(tmp_path, database_url=database_url, corpus=corpus, feed=feed)
+    config = load_config(path, environ={})
     article = labelled(RELEVANT[:1])[RELEVANT[0]]
     copy = article_html(article["title"], paragraphs_of(article["text"]))
     copy_url = site.add_page(Page("/mirror/troops", copy.encode()))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import manifest_by_file, query, run_watcher, scalar, write_config
+from tests.conftest import feed_config, manifest_by_file, query, run_watcher, scalar, write_config
 from tests.site import FeedItem, Page, Site, article_html, recent, relevance_articles, rss
 
 RELEVANT = "pen0-2024-12-04-north-korean-troops-in-russia"
@@ -34,12 +34,7 @@ def test_marks_file_keep_and_show_in_the_manifest(
         FeedItem(off_beat, "Off", guid="off", published=recent()),
     ]
     url = site.add_feed("/feed.xml", rss(items))
-    config = write_config(
-        tmp_path / "w.toml",
-        database_url=database_url,
-        corpus=seed_corpus,
-        sources=[{"name": "S", "url": url}],
-    )
+    config = feed_config(tmp_path, database_url=database_url, corpus=seed_corpus, feed=url)
     assert run_watcher("fetch", config=config).returncode == 0
     (filed,) = seed_corpus.glob("005_*.txt")
     listed = run_watcher("items", "list", "--all", config=config)
@@ -85,12 +80,7 @@ def test_an_article_like_one_marked_irrelevant_is_not_filed(
     later = site.add_page(Page("/later", article_html("A later take", later_paragraphs).encode()))
     feed = {"items": [FeedItem(first, "First", guid="first", published=recent())]}
     url = site.add_feed("/feed.xml", lambda: rss(feed["items"]))
-    config = write_config(
-        tmp_path / "w.toml",
-        database_url=database_url,
-        corpus=seed_corpus,
-        sources=[{"name": "S", "url": url}],
-    )
+    config = feed_config(tmp_path, database_url=database_url, corpus=seed_corpus, feed=url)
     assert run_watcher("fetch", config=config).returncode == 0
     assert run_watcher("items", "mark", first, "irrelevant", config=config).returncode == 0
     feed["items"] = [*feed["items"], FeedItem(later, "Later", guid="later", published=recent())]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import manifest_by_file, query, run_watcher, scalar, write_config
+from tests.conftest import feed_config, manifest_by_file, query, run_watcher, scalar
 from tests.site import Site, article_items
 from watcher.relevance.classify import KeywordClassifier
 
@@ -19,12 +19,7 @@ LIAISON = "eco20-2020-06-20-liaison-office"  # inter-korean
 def _fetched(server: HTTPServer, corpus: Path, database_url: str, tmp_path: Path) -> Path:
     site = Site(server)
     url = site.add_feed("/feed.xml", _rss(site))
-    config = write_config(
-        tmp_path / "w.toml",
-        database_url=database_url,
-        corpus=corpus,
-        sources=[{"name": "S", "url": url}],
-    )
+    config = feed_config(tmp_path, database_url=database_url, corpus=corpus, feed=url)
     assert run_watcher("fetch", config=config).returncode == 0
     return config
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import query, run_watcher, write_config
+from tests.conftest import feed_config, query, run_watcher
 from tests.relevance.test_wording import SURE_TEXT, UNSURE_TEXT
 from tests.site import FeedItem, Page, Site, article_html, recent, rss
 from watcher.relevance.classify import KeywordClassifier
@@ -27,12 +27,7 @@ def test_a_pass_reads_the_wording_of_unsure_articles_only(
         link = site.add_page(Page(path, article_html(title, paragraphs).encode()))
         items.append(FeedItem(link, title, published=recent()))
     url = site.add_feed("/feed.xml", rss(items))
-    config = write_config(
-        tmp_path / "w.toml",
-        database_url=database_url,
-        corpus=seed_corpus,
-        sources=[{"name": "S", "url": url}],
-    )
+    config = feed_config(tmp_path, database_url=database_url, corpus=seed_corpus, feed=url)
     cache = tmp_path / "cache"
     done = run_watcher("fetch", config=config, env={"XDG_CACHE_HOME": str(cache)})
     assert done.returncode == 0, done.stderr

@@ -30,7 +30,7 @@ def split_sentences(line: str) -> list[str]:
     start = 0
     for boundary in _BOUNDARY.finditer(line):
         before = line[start : boundary.start()]
-        if _INITIAL.search(before):
+        if _INITIAL.search(before[-3:]):  # the last word: no need to scan the piece
             continue
         sentences.append(before)
         start = boundary.end()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import SQLModel
 
@@ -319,10 +319,42 @@ def source_state(row: Source) -> SourceState:
     )
 
 
-def manifest_row(item: Any, duplicates: list[str], copy_of: str | None = None) -> dict[str, Any]:
-    """One line of manifest.jsonl, from an item's columns (an ``Item`` or a row with the
-    same names); ``copy_of``: the file of the article this file is an excerpt of (its
-    full text came after it was filed), else absent."""
+class ManifestColumns(Protocol):
+    """What a manifest line is made of: an ``Item``, or a row of those columns alone."""
+
+    @property
+    def file(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def source_name(self) -> str | None: ...
+    @property
+    def authors(self) -> list[str]: ...
+    @property
+    def published(self) -> datetime | None: ...
+    @property
+    def fetched(self) -> datetime | None: ...
+    @property
+    def labels(self) -> list[str]: ...
+    @property
+    def user_labels(self) -> list[str] | None: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def relevant(self) -> bool: ...
+    @property
+    def user_mark(self) -> str | None: ...
+    @property
+    def copy_of(self) -> int | None: ...
+
+
+def manifest_row(
+    item: ManifestColumns, duplicates: list[str], copy_of: str | None = None
+) -> dict[str, Any]:
+    """One line of manifest.jsonl; ``copy_of``: the file of the article this file is an
+    excerpt of (its full text came after it was filed), else absent."""
     row = {
         "file": item.file,
         "url": item.url,
