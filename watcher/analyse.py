@@ -7,11 +7,12 @@ starts without the database, HTTP and scheduling code it never uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from watcher.dedup.neardup import Fingerprint, NearDupRule, Passage
 from watcher.extraction.page import Article, ExtractFailed, extract_page
 from watcher.relevance.classify import Classifier, KeywordClassifier, Verdict
+from watcher.relevance.model import load_model
 from watcher.services.workers import Shared
 from watcher.sources.feeds import ParsedFeed, parse_feed
 from watcher.sources.listing import parse_listing
@@ -79,11 +80,16 @@ def warm_up() -> Article:
     """One small page extracted, classified and fingerprinted, and one feed parsed, in a
     new worker before its first real page: the first call of each stage compiles patterns
     and fills caches (about 55 ms of a fresh process's first page), paid here while the
-    coordinator opens the database and reads the feeds. Returns the page's article."""
+    coordinator opens the database and reads the feeds. Returns the page's article.
+
+    The wording's encoder is left out: loading it costs each worker 0.14 s of CPU and
+    125 MB, and only an article the forest is unsure of needs it (none of the extraction
+    benchmark's 181 pages), so the first such article loads it."""
     article = extract_page(_WARM_PAGE, "text/html; charset=utf-8", "http://example.org/warm")
     if isinstance(article, ExtractFailed):
         raise RuntimeError(f"the warm-up page was not extracted: {article.reason}")
-    KeywordClassifier().classify(article.title, article.text, article.language)
+    without_wording = KeywordClassifier(model=replace(load_model(), wording=None))
+    without_wording.classify(article.title, article.text, article.language)
     NearDupRule().read(article.text, article.title)
     parse_feed(_WARM_FEED, url="http://example.org/feed", content_type="application/rss+xml")
     return article

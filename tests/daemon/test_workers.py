@@ -126,3 +126,21 @@ def test_a_new_worker_warms_every_stage_on_a_page_of_its_own() -> None:
     assert article.published is not None
     assert article.published.year == 2026
     assert "liaison office" in article.text
+
+
+def test_the_warm_up_leaves_the_wording_s_encoder_for_the_first_unsure_article(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its page is one the forest is unsure of, yet it is classified without the
+    wording: the encoder (0.14 s and 125 MB a worker) waits for an article that needs it."""
+    from watcher.analyse import warm_up
+    from watcher.relevance import wording
+    from watcher.relevance.classify import KeywordClassifier
+
+    monkeypatch.setattr(wording, "_encoder", None)
+    article = warm_up()
+    assert wording._encoder is None
+
+    verdict = KeywordClassifier().classify(article.title, article.text, article.language)
+    assert any("its wording scores" in line for line in verdict.evidence)  # the page is unsure
+    assert wording._encoder is not None
