@@ -53,6 +53,24 @@ def test_a_user_adds_a_tie(tmp_path: Path) -> None:
     assert not KeywordClassifier(0.5).classify("Friends", CHINA_NK, "en").relevant
 
 
+def test_a_configuration_without_tables_compiles_nothing_at_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command that never classifies (``items list``) does not pay for the shipped
+    patterns; one with tables of the user's has them compiled (and checked) at load."""
+    from watcher.config import model
+
+    built: list[int] = []
+    monkeypatch.setattr(model, "build_lexicon", lambda *tables: built.append(1) or "built")
+    config = load_config(_config(tmp_path, ""), environ={})
+    assert built == []
+    assert config.lexicon() is default_lexicon()
+
+    with_tables = load_config(_config(tmp_path, CHINA), environ={})
+    assert built == [1]
+    assert with_tables.lexicon() == "built"
+
+
 def test_classify_command_uses_configured_topics(tmp_path: Path) -> None:
     path = _config(tmp_path, CHINA)
     result = run_watcher(
