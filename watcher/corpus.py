@@ -193,8 +193,13 @@ def sync_corpus(store: Store, folder: Path, now: datetime) -> None:
         _sync_file(store, corpus_file, known.get(corpus_file.name))
     present = {f.name for f in on_disk}
     present.update(write_unwritten(store, folder, now))
-    for name, (item_id, _hash, _seed) in known.items():
-        store.set_file_missing(item_id, name not in present)
+    store.set_files_missing(
+        {
+            item_id: name not in present
+            for name, (item_id, _hash, _seed, missing) in known.items()
+            if missing != (name not in present)
+        }
+    )
     refresh_manifest(store, folder, changed=True)  # an edited seed changes no signature
 
 
@@ -214,9 +219,11 @@ def write_unwritten(store: Store, folder: Path, now: datetime) -> list[str]:
     return [name for _item_id, name, *_rest in unwritten]
 
 
-def _sync_file(store: Store, corpus_file: CorpusFile, known: tuple[int, str, bool] | None) -> None:
-    hashes = paragraph_hashes(corpus_file.text)
+def _sync_file(
+    store: Store, corpus_file: CorpusFile, known: tuple[int, str, bool, bool] | None
+) -> None:
     if known is None:
+        hashes = paragraph_hashes(corpus_file.text)
         added = store.add_seed(
             corpus_file.name, corpus_file.number, corpus_file.key, corpus_file.text, hashes
         )
@@ -225,5 +232,5 @@ def _sync_file(store: Store, corpus_file: CorpusFile, known: tuple[int, str, boo
         else:
             log.info("corpus_file_added", extra={"file": corpus_file.name})
     elif known[2] and known[1] != text_hash(corpus_file.text):
-        store.update_seed_text(known[0], corpus_file.text, hashes)
+        store.update_seed_text(known[0], corpus_file.text, paragraph_hashes(corpus_file.text))
         log.info("corpus_file_changed", extra={"file": corpus_file.name})

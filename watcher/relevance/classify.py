@@ -29,7 +29,7 @@ from watcher.relevance.features import (
 from watcher.relevance.lexicon import Lexicon, Topic, default_lexicon
 from watcher.relevance.model import Model, TieModel, load_model
 from watcher.relevance.sentences import split_sentences
-from watcher.relevance.similarity import TermVector, cosine, vector
+from watcher.relevance.similarity import Similarities, TermVector, vector
 from watcher.relevance.wording import blend, embedding, evidence_text, unsure
 
 __all__ = [
@@ -165,6 +165,7 @@ class KeywordClassifier:
         self.wording = trained.wording
         self.trained = frozenset(trained.ties)  # the ties the wording was learnt on
         self.examples = tuple(examples)
+        self._similar = Similarities([example.vector for example in self.examples])
 
     def classify(self, title: str | None, text: str, language: str | None) -> Verdict:
         if not self.examples and not self.lexicon.may_score(f"{title or ''}\n{text}"):
@@ -215,10 +216,10 @@ class KeywordClassifier:
         """Move the scores toward the user's marks on similar articles; say so."""
         if not self.examples:
             return score, ()
-        mine = vector(text)
         said: list[str] = []
-        for example in self.examples:
-            pull = _PULL * _influence(cosine(mine, example.vector))
+        similarities = self._similar.to(vector(text))
+        for example, similarity in zip(self.examples, similarities, strict=True):
+            pull = _PULL * _influence(similarity)
             if pull == 0:
                 continue
             score = _toward(score, pull, example.relevant)

@@ -15,7 +15,7 @@ from pathlib import Path
 from watcher.corpus import write_manifest
 from watcher.relevance.classify import Classifier
 from watcher.relevance.marks import file_item
-from watcher.store import ItemSummary, Store
+from watcher.store import ItemSummary, Store, VerdictUpdate
 
 __all__ = ["Moved", "ReclassifyReport", "reclassify"]
 
@@ -51,8 +51,9 @@ def reclassify(
     """Every stored article, or ``items``."""
     items = store.stored_items() if items is None else items
     changed = now_relevant = no_longer = 0
-    filed: list[str] = []
     moved: list[Moved] = []
+    verdicts: list[VerdictUpdate] = []
+    to_file: list[ItemSummary] = []
     for item in items:
         verdict = classifier.classify(item.title, item.text, None)
         if (verdict.relevant, verdict.labels) != (item.relevant, item.labels):
@@ -61,17 +62,23 @@ def reclassify(
                 moved.append(Moved(item.id, item.title or item.url or "", verdict.relevant))
             now_relevant += verdict.relevant and not item.relevant
             no_longer += item.relevant and not verdict.relevant
-        store.update_verdict(
-            item.id,
-            verdict.relevant,
-            verdict.score,
-            verdict.labels,
-            verdict.evidence,
-            verdict.ties,
+        verdicts.append(
+            VerdictUpdate(
+                item.id,
+                verdict.relevant,
+                verdict.score,
+                verdict.labels,
+                verdict.evidence,
+                verdict.ties,
+            )
         )
         wanted = (verdict.relevant or file_all) and item.user_mark != "irrelevant"
         if wanted and item.file is None:
-            filed.append(file_item(store, corpus, item, now))
+            to_file.append(item)
+    # The verdicts first, then the files: killed in between, an article is relevant
+    # without its file, which the next reclassification gives it.
+    store.update_verdicts(verdicts)
+    filed = [file_item(store, corpus, item, now) for item in to_file]
     write_manifest(corpus, store.manifest_rows())
     return ReclassifyReport(
         len(items), changed, now_relevant, no_longer, tuple(filed), tuple(moved)

@@ -12,9 +12,10 @@ import itertools
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["TermVector", "cosine", "vector"]
+__all__ = ["Similarities", "TermVector", "cosine", "vector"]
 
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 _STOP = frozenset(
@@ -54,3 +55,28 @@ def cosine(a: TermVector, b: TermVector) -> float:
     small, large = (a, b) if len(a.weights) <= len(b.weights) else (b, a)
     dot = sum(w * large.weights.get(term, 0.0) for term, w in small.weights.items())
     return dot / (a.norm * b.norm)
+
+
+class Similarities:
+    """The cosines of one text with each of many (the user's marks), in one walk over its
+    own terms through an index of theirs. Comparing each pair alone walked 400 terms per
+    mark: with 92 marks, rescoring 300 articles after a mark took 3.4 s in ``cosine``."""
+
+    def __init__(self, vectors: Sequence[TermVector]) -> None:
+        self._count = len(vectors)
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+        for index, one in enumerate(vectors):
+            if not one.norm:
+                continue
+            for term, weight in one.weights.items():
+                self._postings.setdefault(term, []).append((index, weight / one.norm))
+
+    def to(self, text: TermVector) -> list[float]:
+        """The cosine of ``text`` with each vector, in their order."""
+        dots = [0.0] * self._count
+        if not text.norm:
+            return dots
+        for term, weight in text.weights.items():
+            for index, share in self._postings.get(term, ()):
+                dots[index] += weight * share
+        return [dot / text.norm for dot in dots]

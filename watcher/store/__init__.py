@@ -27,6 +27,7 @@ from watcher.store._rows import (
     PollRecord,
     SourceState,
     Validators,
+    VerdictUpdate,
     Waiting,
     retry_delay,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "SourceState",
     "Store",
     "Validators",
+    "VerdictUpdate",
     "Waiting",
     "retry_delay",
 ]

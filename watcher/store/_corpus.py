@@ -86,11 +86,19 @@ class CorpusMixin(StoreBase):
             ).all()
             return [(row.id or 0, row.file or "", row.title, row.text) for row in rows]
 
-    def corpus_files(self) -> dict[str, tuple[int, str, bool]]:
-        """file name -> (item id, text hash, is seed) for every item that has a file."""
-        with self._session() as session:
-            rows = session.exec(select(Item).where(col(Item.file).is_not(None))).all()
-            return {row.file or "": (row.id or 0, row.text_hash, row.is_seed) for row in rows}
+    def corpus_files(self) -> dict[str, tuple[int, str, bool, bool]]:
+        """file name -> (item id, text hash, is seed, file missing) for every item that
+        has a file. Read as columns: every command that writes starts with this."""
+        query = sql_select(
+            col(Item.file),
+            col(Item.id),
+            col(Item.text_hash),
+            col(Item.is_seed),
+            col(Item.file_missing),
+        ).where(col(Item.file).is_not(None))
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return {row[0] or "": (row[1] or 0, row[2], row[3], row[4]) for row in rows}
 
     def add_seed(
         self, name: str, number: int, key: str, text: str, hashes: Sequence[str]
@@ -137,8 +145,16 @@ class CorpusMixin(StoreBase):
             self._add_bands(session, item_id, self.dedup.band_keys(text))
             session.commit()
 
-    def set_file_missing(self, item_id: int, missing: bool) -> None:
-        self._update(Item, item_id, {"file_missing": missing})
+    def set_files_missing(self, missing: dict[int, bool]) -> None:
+        """Item id -> whether its file is gone from the folder, in one transaction."""
+        if not missing:
+            return
+        with self._session() as session:
+            session.execute(
+                update(Item),
+                [{"id": item_id, "file_missing": gone} for item_id, gone in missing.items()],
+            )
+            session.commit()
 
     def manifest_signature(self) -> tuple[Any, ...]:
         """What changes whenever a line of the manifest could: a new item, a copy found, a

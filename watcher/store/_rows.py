@@ -89,6 +89,18 @@ class Waiting:
 
 
 @dataclass(frozen=True, slots=True)
+class VerdictUpdate:
+    """The classifier's new verdict on a stored article (never the user's mark)."""
+
+    item_id: int
+    relevant: bool
+    score: float
+    labels: tuple[str, ...]
+    evidence: tuple[str, ...]
+    tie_scores: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ItemSummary:
     id: int
     url: str | None
