@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.relevance.test_teach import festival
+from tests.conftest import text_item
+from tests.relevance.test_teach import NOW, festival
 from watcher.relevance import classify, wording
 from watcher.relevance.classify import KeywordClassifier, scan
 from watcher.relevance.lexicon import build_lexicon, default_lexicon
 from watcher.relevance.model import load_model, model_document, model_from_document
+from watcher.relevance.reclassify import reclassify
 from watcher.relevance.teach import fit_model, judged, shipped_examples
 from watcher.relevance.wording import (
     DIMENSIONS,
@@ -23,6 +25,7 @@ from watcher.relevance.wording import (
     evidence_text,
     fit_wording,
 )
+from watcher.store import Store
 
 _FILLER = "The ministry published figures on grain harvests and rail freight for the quarter. "
 # The forest is unsure of it (its score lies within UNSURE of one half).
@@ -199,3 +202,79 @@ def test_an_unwritable_cache_folder_costs_time_not_the_verdict(
     encoder = wording._cached(blocked / "watcher" / "usem3.pickle")
     assert encoder.encode("Seoul and Pyongyang").shape == (DIMENSIONS,)
     assert "wording_cache_unwritable" in caplog.messages
+
+
+class _Kept:
+    """A VectorStore in memory."""
+
+    def __init__(self) -> None:
+        self.vectors: dict[str, bytes] = {}
+
+    def wording_vector(self, digest: str) -> bytes | None:
+        return self.vectors.get(digest)
+
+    def keep_wording_vectors(self, vectors: dict[str, bytes]) -> None:
+        self.vectors.update(vectors)
+
+
+def _counting_encoder(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    encoded: list[str] = []
+    real = wording._embed
+    monkeypatch.setattr(wording, "_embed", lambda text: encoded.append(text) or real(text))
+    return encoded
+
+
+def test_a_kept_embedding_is_not_made_again_and_is_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    encoded = _counting_encoder(monkeypatch)
+    kept = _Kept()
+    with wording.kept_in(kept):
+        first = embedding("Seoul and Pyongyang reopen the liaison office.")
+        again = embedding("Seoul and Pyongyang reopen the liaison office.")
+    assert len(encoded) == 1
+    assert len(kept.vectors) == 1
+    with wording.kept_in(kept):
+        later = embedding("Seoul and Pyongyang reopen the liaison office.")
+        other = embedding("Moscow and Pyongyang sign a treaty.")
+    assert len(encoded) == 2, "only the new text is embedded"
+    fresh = embedding("Seoul and Pyongyang reopen the liaison office.")  # outside: the encoder
+    assert len(encoded) == 3
+    assert len(kept.vectors) == 2
+    assert np.array_equal(first, again)
+    assert np.array_equal(first, later)
+    assert np.array_equal(first, fresh), "a kept embedding scores as a fresh one"
+    assert not np.array_equal(first, other)
+
+
+def _embed_then_fail(kept: _Kept) -> None:
+    with wording.kept_in(kept):
+        embedding("Seoul and Pyongyang reopen the liaison office.")
+        raise RuntimeError("the rescoring failed")
+
+
+def test_embeddings_made_in_a_block_that_failed_are_not_kept() -> None:
+    kept = _Kept()
+    with pytest.raises(RuntimeError, match="the rescoring failed"):
+        _embed_then_fail(kept)
+    assert kept.vectors == {}
+
+
+def test_scoring_again_embeds_only_articles_not_met_before(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rescoring the newest articles after each mark: the unsure one's wording is
+    embedded at the first, read back from the database at the second, same verdict."""
+    title, text = UNSURE_TEXT
+    store.add_item(text_item("https://a.example/economy", text, title=title))
+    encoded = _counting_encoder(monkeypatch)
+    classifier = KeywordClassifier(0.5)
+
+    reclassify(store, tmp_path, classifier, NOW)
+    first = store.stored_items()[0]
+    reclassify(store, tmp_path, classifier, NOW)
+    second = store.stored_items()[0]
+
+    assert len(encoded) == 1
+    assert (second.score, second.evidence) == (first.score, first.evidence)
+    assert any("its wording scores" in line for line in first.evidence)

@@ -15,6 +15,7 @@ from pathlib import Path
 from watcher.corpus import write_manifest
 from watcher.relevance.classify import Classifier
 from watcher.relevance.marks import file_item
+from watcher.relevance.wording import kept_in
 from watcher.store import ItemSummary, Store, VerdictUpdate
 
 __all__ = ["Moved", "ReclassifyReport", "reclassify"]
@@ -54,27 +55,28 @@ def reclassify(
     moved: list[Moved] = []
     verdicts: list[VerdictUpdate] = []
     to_file: list[ItemSummary] = []
-    for item in items:
-        verdict = classifier.classify(item.title, item.text, None)
-        if (verdict.relevant, verdict.labels) != (item.relevant, item.labels):
-            changed += 1
-            if verdict.relevant != item.relevant:
-                moved.append(Moved(item.id, item.title or item.url or "", verdict.relevant))
-            now_relevant += verdict.relevant and not item.relevant
-            no_longer += item.relevant and not verdict.relevant
-        verdicts.append(
-            VerdictUpdate(
-                item.id,
-                verdict.relevant,
-                verdict.score,
-                verdict.labels,
-                verdict.evidence,
-                verdict.ties,
+    with kept_in(store):  # an article met before is not embedded again
+        for item in items:
+            verdict = classifier.classify(item.title, item.text, None)
+            if (verdict.relevant, verdict.labels) != (item.relevant, item.labels):
+                changed += 1
+                if verdict.relevant != item.relevant:
+                    moved.append(Moved(item.id, item.title or item.url or "", verdict.relevant))
+                now_relevant += verdict.relevant and not item.relevant
+                no_longer += item.relevant and not verdict.relevant
+            verdicts.append(
+                VerdictUpdate(
+                    item.id,
+                    verdict.relevant,
+                    verdict.score,
+                    verdict.labels,
+                    verdict.evidence,
+                    verdict.ties,
+                )
             )
-        )
-        wanted = (verdict.relevant or file_all) and item.user_mark != "irrelevant"
-        if wanted and item.file is None:
-            to_file.append(item)
+            wanted = (verdict.relevant or file_all) and item.user_mark != "irrelevant"
+            if wanted and item.file is None:
+                to_file.append(item)
     # The verdicts first, then the files: killed in between, an article is relevant
     # without its file, which the next reclassification gives it.
     store.update_verdicts(verdicts)

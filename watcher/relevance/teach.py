@@ -35,7 +35,13 @@ from watcher.relevance.features import FEATURE_NAMES, article_features, features
 from watcher.relevance.lexicon import Lexicon, Party, Topic
 from watcher.relevance.model import Model, load_model, model_document, model_from_document
 from watcher.relevance.training import fit_tie, relevance_learner
-from watcher.relevance.wording import DIMENSIONS, embedding, evidence_text, fit_wording
+from watcher.relevance.wording import (
+    DIMENSIONS,
+    embedding,
+    evidence_text,
+    fit_wording,
+    kept_in,
+)
 from watcher.store import Store
 
 __all__ = [
@@ -242,13 +248,13 @@ def refit(store: Store, lexicon: Lexicon, version: int, now: datetime) -> Model:
     kept = _kept_readings(store.taught_model(), base)
     readings: dict[str, Reading] = {}
     more = []
-    for title, text, mark, labels in marks:
-        key = _reading_key(title, text)
-        reading = (
-            readings.get(key) or kept.get(key) or read_marked(title, text, lexicon, shipped.top)
-        )
-        readings[key] = reading
-        more.append(judged_from(reading, mark == "relevant", labels or None))
+    with kept_in(store):  # an article scored again after a mark is embedded already
+        for title, text, mark, labels in marks:
+            key = _reading_key(title, text)
+            reading = readings.get(key) or kept.get(key)
+            reading = reading or read_marked(title, text, lexicon, shipped.top)
+            readings[key] = reading
+            more.append(judged_from(reading, mark == "relevant", labels or None))
     model = fit_model(shipped, more)
     document = model_document(model, f"shipped examples and {len(marks)} marks")
     document["base"] = base

@@ -1,4 +1,5 @@
-"""The user's marks, the items they are made on, and the model version they bump."""
+"""The user's marks, the items they are made on, the model version they bump, the models
+they taught, and the kept embeddings of evidence wording that refits and rescoring read."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, update
+from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 
 from watcher.dedup.urls import canonical_url, url_hash
@@ -15,7 +17,7 @@ from watcher.store._rows import (
     VerdictUpdate,
     item_summary,
 )
-from watcher.store.models import Item, Mark, Setting, TaughtModel, UrlAlias
+from watcher.store.models import Item, Mark, Setting, TaughtModel, UrlAlias, WordingVector
 
 _KEPT_MODELS = 5  # taught models kept before the newest: what was used a moment ago
 
@@ -129,6 +131,22 @@ class MarksMixin(StoreBase):
             session.execute(
                 delete(TaughtModel).where(col(TaughtModel.version) < version - _KEPT_MODELS)
             )
+            session.commit()
+
+    def wording_vector(self, digest: str) -> bytes | None:
+        """The kept embedding of a wording, by its digest (``watcher.relevance.wording``)."""
+        with self.engine.connect() as connection:
+            return connection.execute(
+                sql_select(col(WordingVector.vector)).where(col(WordingVector.digest) == digest)
+            ).scalar_one_or_none()
+
+    def keep_wording_vectors(self, vectors: dict[str, bytes]) -> None:
+        """Keep embeddings by digest; one kept already (another process's) stays."""
+        if not vectors:
+            return
+        rows = [{"digest": digest, "vector": vector} for digest, vector in vectors.items()]
+        with self._session() as session:
+            self._insert_ignore(session, WordingVector, rows)
             session.commit()
 
     def taught_model(self) -> tuple[int, str] | None:
