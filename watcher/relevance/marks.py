@@ -41,10 +41,13 @@ def mark_item(
     labels: Sequence[str],
     now: datetime,
     lexicon: Lexicon | None = None,
+    *,
+    manifest: bool = True,
 ) -> MarkResult:
     """Record the mark, file or keep the article, and refit the model with it (read
-    with ``lexicon``, the configured one). Raises LookupError for an unknown item and
-    ValueError for a bad mark or label."""
+    with ``lexicon``, the configured one), and write the manifest unless the caller
+    writes it next (``manifest``: a whole rewrite, 0.6 s with 20,000 files). Raises
+    LookupError for an unknown item and ValueError for a bad mark or label."""
     lexicon = lexicon or default_lexicon()
     ties = lexicon.names
     if mark not in MARKS:
@@ -60,7 +63,8 @@ def mark_item(
     filed = None
     if mark == "relevant" and item.file is None:
         filed = file_item(store, corpus, item, now)
-    write_manifest(corpus, store.manifest_rows())
+    if manifest:
+        write_manifest(corpus, store.manifest_rows())
     return MarkResult(store.find_item(str(item.id)) or item, filed, version)
 
 

@@ -110,11 +110,13 @@ def mark(
     from watcher.relevance.reclassify import reclassify
 
     lexicon = config.lexicon()
-    result = mark_item(store, config.storage.corpus_dir, id_or_url, verdict, labels, now, lexicon)
+    corpus = config.storage.corpus_dir
+    # The rescoring below writes the manifest, the mark's line included: once is enough.
+    result = mark_item(store, corpus, id_or_url, verdict, labels, now, lexicon, manifest=False)
     others = [item for item in store.recent_unmarked(RESCORED) if item.id != result.item.id]
     report = reclassify(
         store,
-        config.storage.corpus_dir,
+        corpus,
         make_classifier(config, store),
         now,
         file_all=config.storage.file_all,
