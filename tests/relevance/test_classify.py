@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import pickle
 import sys
 from typing import Any
 
@@ -425,6 +426,21 @@ def test_marks_move_similar_texts_the_same_way() -> None:
     assert "(like an article you marked irrelevant: Treaty)" in after_no.evidence
     assert taught_yes.classify(None, similar, "en").score > before.score
     assert taught_no.classify(None, distant, "en") == plain.classify(None, distant, "en")
+
+
+def test_a_classifier_with_marks_is_shared_without_its_index_and_scores_the_same() -> None:
+    """What the workers unpickle leaves out the marks' term index, which each makes at
+    its first article; the verdicts are those of the classifier that was shared."""
+    marked = OWN_RELEVANT[("russia-nk", "en")]
+    similar = marked.replace("Kursk region", "border areas").replace("signed", "concluded")
+    taught = KeywordClassifier(0.5, examples=[_example("Treaty", marked, relevant=False)])
+    here = taught.classify(None, similar, "en")
+
+    shared = pickle.loads(pickle.dumps(taught))
+
+    assert shared._similar is None
+    assert shared.classify(None, similar, "en") == here
+    assert shared._similar is not None
 
 
 def _parties(title: str | None, text: str) -> list[set[str]]:

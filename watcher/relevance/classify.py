@@ -17,7 +17,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from watcher.relevance.features import (
     FEATURE_NAMES,
@@ -165,7 +165,12 @@ class KeywordClassifier:
         self.wording = trained.wording
         self.trained = frozenset(trained.ties)  # the ties the wording was learnt on
         self.examples = tuple(examples)
-        self._similar = Similarities([example.vector for example in self.examples])
+        self._similar: Similarities | None = None  # the marks' index, made at first use
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Shared with the workers without the index: it would double what each unpickles
+        # (0.6 MB with 94 marks), and a worker makes it as fast as it would unpickle it.
+        return {**self.__dict__, "_similar": None}
 
     def classify(self, title: str | None, text: str, language: str | None) -> Verdict:
         if not self.examples and not self.lexicon.may_score(f"{title or ''}\n{text}"):
@@ -217,6 +222,8 @@ class KeywordClassifier:
         if not self.examples:
             return score, ()
         said: list[str] = []
+        if self._similar is None:
+            self._similar = Similarities([example.vector for example in self.examples])
         similarities = self._similar.to(vector(text))
         for example, similarity in zip(self.examples, similarities, strict=True):
             pull = _PULL * _influence(similarity)
