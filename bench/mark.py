@@ -8,9 +8,9 @@ pages behind one feed and stored by one `watcher fetch` pass into a new SQLite d
 `items mark` records them, without a refit each). Then `watcher items mark` is run as a
 user runs it, ``--times`` times on unmarked articles, each a new process: the first
 refits with every mark read and embedded and rescores the 300 newest articles
-embedding every unsure one; the later ones find those kept (the marks' readings with the
-taught model, the wording's embeddings in the database). Prints the wall time of each,
-and of `watcher items list` beside them. Prints figures; asserts nothing.
+embedding every unsure one; the later ones find those embeddings kept in the database.
+Prints the wall time of each, and of `watcher items list` beside them. Prints figures;
+asserts nothing.
 """
 
 from __future__ import annotations

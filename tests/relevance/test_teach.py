@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import text_item
-from watcher.relevance import teach
+from watcher.relevance import wording
 from watcher.relevance.classify import KeywordClassifier, scan, tie_evidence
 from watcher.relevance.lexicon import build_lexicon, default_lexicon
 from watcher.relevance.marks import mark_item
@@ -193,28 +193,27 @@ def test_the_refit_is_the_same_for_the_same_marks_and_never_touches_them(store: 
     assert store.marked_examples() == [(title, text, "irrelevant", ())]
 
 
-def test_a_refit_reads_only_the_articles_marked_since_the_last(
+def test_a_refit_embeds_only_the_articles_marked_since_the_last(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A mark's reading (its features and its wording's embedding, 20 ms) is kept with
-    the taught model: the next refit reads the new mark alone and fits the same model as
-    one that read them all; another lexicon reads them all again."""
+    """A marked article's wording is embedded at the refit after its mark and kept in
+    the database: the next refit embeds the new mark alone, and fits the same model as
+    one that embedded them all."""
     texts = [festival(0), festival(1)]
     items = [
         store.add_item(text_item(f"https://a.example/{n}", t[1], title=t[0]))
         for n, t in enumerate(texts)
     ]
-    read: list[str | None] = []
-    reader = teach.read_marked
-    monkeypatch.setattr(
-        teach, "read_marked", lambda title, *rest: read.append(title) or reader(title, *rest)
-    )
+    embedded: list[str] = []
+    encoder = wording._embed
+    monkeypatch.setattr(wording, "_embed", lambda text: embedded.append(text) or encoder(text))
 
     refit(store, default_lexicon(), store.add_mark(items[0], "irrelevant", [], NOW), NOW)
     version = store.add_mark(items[1], "relevant", ["inter-korean"], NOW)
     model = refit(store, default_lexicon(), version, NOW)
 
-    assert read == [texts[0][0], texts[1][0]], "the first mark was not read again"
+    assert len(embedded) == 2, "the first mark's wording was not embedded again"
+    assert embedded[1].startswith(texts[1][0])
     top = shipped_examples().top
     from_scratch = fit_model(
         shipped_examples(),
@@ -223,15 +222,8 @@ def test_a_refit_reads_only_the_articles_marked_since_the_last(
             judged(*texts[1], True, ["inter-korean"], default_lexicon(), top),
         ],
     )
+    assert len(embedded) == 4, "outside a refit, nothing is looked up"
     assert model == from_scratch
-
-    read.clear()
-
-    other = build_lexicon(
-        [], [{"name": "russia-sk", "parties": ["russia", "south"], "pair_weight": 0.5}]
-    )
-    refit(store, other, version, NOW)
-    assert read == [texts[0][0], texts[1][0]], "read with another lexicon: read again"
 
 
 def test_a_marks_ties_teach_the_tie_models() -> None:

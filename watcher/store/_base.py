@@ -186,11 +186,6 @@ class StoreBase:
         rows = values if isinstance(values, list) else [values]
         session.execute(_insert_ignoring(self.engine.dialect.name, model), rows)
 
-    def _update(self, model: Any, row_id: int, values: dict[str, Any]) -> None:
-        with self._session() as session:
-            session.execute(update(model).where(model.id == row_id).values(**values))
-            session.commit()
-
     def _mark_done(
         self, connection: Connection | Session, entry_id: int, values: dict[str, Any]
     ) -> None:

@@ -41,6 +41,7 @@ __all__ = [
     "Source",
     "TaughtModel",
     "UrlAlias",
+    "WordingVector",
 ]
 
 
