@@ -247,6 +247,23 @@ def test_a_kept_embedding_is_not_made_again_and_is_the_same(
     assert not np.array_equal(first, other)
 
 
+def test_a_kept_embedding_cut_short_is_made_again_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A row of the wrong length (written by hand, or cut short) costs the encoder's
+    time and a warning naming it, never a verdict."""
+    kept = _Kept()
+    with wording.kept_in(kept):
+        whole = embedding("Seoul and Pyongyang reopen the liaison office.")
+    [digest] = kept.vectors
+    kept.vectors[digest] = kept.vectors[digest][:100]
+    with caplog.at_level("WARNING", logger="watcher.relevance.wording"), wording.kept_in(kept):
+        again = embedding("Seoul and Pyongyang reopen the liaison office.")
+    assert np.array_equal(whole, again)
+    [record] = [r for r in caplog.records if r.getMessage() == "wording_vector_unreadable"]
+    assert record.digest == digest  # type: ignore[attr-defined]
+
+
 def _embed_then_fail(kept: _Kept) -> None:
     with wording.kept_in(kept):
         embedding("Seoul and Pyongyang reopen the liaison office.")

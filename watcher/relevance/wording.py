@@ -124,6 +124,9 @@ def embedding(text: str) -> Vector:
     store, made = kept
     digest = _digest(text)
     data = made.get(digest) or store.wording_vector(digest)
+    if data is not None and len(data) != DIMENSIONS * 2:  # float16: two bytes a dimension
+        log.warning("wording_vector_unreadable", extra={"digest": digest, "bytes": len(data)})
+        data = None  # embedded afresh; the row is left for whoever looks at it
     if data is None:
         vector = _embed(text)
         made[digest] = vector.astype(np.float16).tobytes()
