@@ -385,13 +385,27 @@ def test_shipped_model_is_reproduced_by_the_training_script() -> None:
         assert trees.probability(values) == pytest.approx(
             shipped.relevance.probability(values), abs=1e-9
         )
-    words = train.fit_words(data, data.articles)
-    assert shipped.wording is not None
-    assert words.bias == pytest.approx(shipped.wording.bias, abs=1e-5)
-    assert words.weights == pytest.approx(shipped.wording.weights, abs=1e-5)
+    # The wording's encoder runs on the CPU's BLAS kernels (AVX2 here, AVX-512 on the machine
+    # that wrote the model), which round differently in the last bits: 0.35 % of the shipped
+    # float16 embeddings came out one or two float16 steps away, which moved the 512 weights
+    # of the regression by 2e-5 of their norm and its probabilities by 5e-6. What is held is
+    # what the script makes, to well within what a changed example or setting would move.
+    embedded = train.training_set(data).wording.astype(np.float16).astype(np.float64)
     examples = np.load(WORDING_FILE)
     assert examples.dtype == np.float16
-    assert examples.tolist() == train.training_set(data).wording.astype(np.float16).tolist()
+    shipped_embedded = examples.astype(np.float64)
+    steps = np.abs(np.spacing(examples)).astype(np.float64)
+    assert np.all(np.abs(embedded - shipped_embedded) <= 2 * steps)
+    assert np.mean(embedded == shipped_embedded) > 0.99
+    words = train.fit_words(data, data.articles)
+    assert shipped.wording is not None
+    assert words.bias == pytest.approx(shipped.wording.bias, abs=1e-4)
+    fitted_weights = np.array(words.weights)
+    shipped_weights = np.array(shipped.wording.weights)
+    drift = np.linalg.norm(fitted_weights - shipped_weights) / np.linalg.norm(shipped_weights)
+    assert drift < 2e-4
+    for row in shipped_embedded:
+        assert words.probability(row) == pytest.approx(shipped.wording.probability(row), abs=1e-4)
 
 
 def test_the_comparison_scores_the_shipped_learner_as_training_does() -> None:
