@@ -385,11 +385,11 @@ def test_shipped_model_is_reproduced_by_the_training_script() -> None:
         assert trees.probability(values) == pytest.approx(
             shipped.relevance.probability(values), abs=1e-9
         )
-    # The wording's encoder runs on the CPU's BLAS kernels (AVX2 here, AVX-512 on the machine
-    # that wrote the model), which round differently in the last bits: 0.35 % of the shipped
-    # float16 embeddings came out one or two float16 steps away, which moved the 512 weights
-    # of the regression by 2e-5 of their norm and its probabilities by 5e-6. What is held is
-    # what the script makes, to well within what a changed example or setting would move.
+    # The wording's encoder runs on the BLAS kernels OpenBLAS picks for the CPU, which round
+    # differently in the last bits: on an AVX2 machine (Haswell kernels) 0.35 % of the
+    # shipped float16 embeddings came out one or two float16 steps away, which moved the 512
+    # weights of the regression by 2e-5 of their norm and its probabilities by 5e-6. What is
+    # held is what the script makes, well within what a changed example or setting moves.
     embedded = train.training_set(data).wording.astype(np.float16).astype(np.float64)
     examples = np.load(WORDING_FILE)
     assert examples.dtype == np.float16
