@@ -160,3 +160,20 @@ def test_it_agrees_with_trafilatura_on_every_shared_page() -> None:
             differ.append((path.name, ours, theirs))
     assert found > 300  # the comparison is over pages that do have bylines
     assert differ == []
+
+
+def test_a_plain_byline_is_found_without_trafilaturas_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The common case is read from the one walk: trafilatura's function (the copy and
+    the XPaths) is only for a byline the pruning would change."""
+
+    def copying(_tree: lxml_html.HtmlElement) -> str | None:
+        raise AssertionError("extract_author was called")
+
+    monkeypatch.setattr("watcher.extraction.authors.extract_author", copying)
+    body = (
+        '<div class="sidebar"><span class="author">Sidebar</span></div>'
+        '<p class="byline">Jane Roe</p>'
+    )
+    assert find_author(_page(body)) == "Jane Roe"
