@@ -158,26 +158,75 @@ def test_word_boundaries_hold_in_the_compiled_patterns() -> None:
     assert found == ["xb", "|y", "|z", "w1"]
 
 
+def test_a_pattern_led_by_groups_or_assertions_looks_at_the_next_character_first() -> None:
+    """Branches that begin with a group or an assertion get the characters a match can
+    begin with in front (re then skips ahead); the matches are the same."""
+    written = [
+        "\\b(?:u\\.s\\.|japan|south\\s+korea)[\\s-]+(?:rok|seoul)\\b",
+        "(?<![가-힣])정부(?=[은는이가]|$)|우리\\s*(?:정부|군)",
+        "\\b(?:re)?unification\\b",
+    ]
+    pattern = build_lexicon([{"name": "p", "terms": written}], []).parties["p"].pattern
+    head = re.match(r"\(\?=\[([^]]*)\]\)", pattern.pattern)
+    assert head is not None, pattern.pattern
+    assert set(head[1]) == set("ujs정우ru")
+    text = (
+        "japan - rok talks; u.s. seoul; the 정부는 said; 한국정부가; 우리 군; "
+        "reunification, unification, disunification, xjapan seoul"
+    )
+    plain = re.compile("|".join(f"(?:{w})" for w in written))
+    found = [m.group() for m in pattern.finditer(text)]
+    assert found == [m.group() for m in plain.finditer(text)]
+    assert found == ["japan - rok", "u.s. seoul", "정부", "우리 군", "reunification", "unification"]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "\\bnorth\\s+korea|\\bpyongyang",  # re skips ahead on letters by itself
+        "(?:north)?|south",  # matches the empty string
+        "\\w+ist\\b|(?:a|b)c",  # \\w: too wide a class to look for
+    ],
+)
+def test_a_pattern_is_left_alone_when_a_look_ahead_would_not_help(written: str) -> None:
+    pattern = build_lexicon([{"name": "p", "terms": [written]}], []).parties["p"].pattern
+    assert not pattern.pattern.startswith("(?=")
+
+
 @pytest.mark.shared
 def test_compiled_patterns_match_what_they_are_written_to() -> None:
-    """On every labelled article, the rewritten patterns find exactly the spans the
-    patterns of topics.toml find as written."""
+    """On every labelled article, each rewritten pattern (parties, their voice and
+    participant, topics, relation, source, saying, attribution) finds exactly the spans
+    the pattern of topics.toml finds as written."""
     data = tomllib.loads(DEFAULT_TOPICS.read_text(encoding="utf-8"))
     lexicon = default_lexicon()
     topics = {topic.name: topic for topic in lexicon.topics}
-    pairs = [(p["terms"], lexicon.parties[p["name"]].pattern) for p in data["parties"]]
+    pairs: list[tuple[list[str] | None, re.Pattern[str] | None]] = []
+    for table in data["parties"]:
+        party = lexicon.parties[table["name"]]
+        pairs += [
+            (table["terms"], party.pattern),
+            (table.get("voice"), party.voice),
+            (table.get("voice_when"), party.voice_when),
+            (table.get("participant"), party.participant),
+        ]
     for table in data["topics"]:
         topic = topics[table["name"]]
         pairs += [
             (table.get("terms"), topic.terms),
             (table.get("context_terms"), topic.context_terms),
         ]
-    pairs.append((data["relation"]["terms"], lexicon.relation))
+    pairs += [
+        (data["relation"]["terms"], lexicon.relation),
+        (data["attribution"]["terms"], lexicon.attribution),
+        (data["source"]["terms"], lexicon.source),
+        (data["source"]["saying"], lexicon.saying),
+    ]
     lines = shared_path("eval", "relevance", "articles.jsonl").read_text(encoding="utf-8")
     text = "\n".join(
         f"{a['title']}\n{a['text']}".lower() for a in map(json.loads, lines.splitlines())
     )
-    compared = 0
+    compared, looking_ahead = 0, 0
     for written, compiled in pairs:
         if not written:
             continue
@@ -186,4 +235,6 @@ def test_compiled_patterns_match_what_they_are_written_to() -> None:
         spans = [m.span() for m in plain.finditer(text)]
         assert [m.span() for m in compiled.finditer(text)] == spans, written[0]
         compared += len(spans)
+        looking_ahead += compiled.pattern.startswith("(?=[")
     assert compared > 10_000
+    assert looking_ahead >= 5  # the patterns that re could not skip ahead on
