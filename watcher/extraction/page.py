@@ -27,7 +27,12 @@ from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    http_content_type_encoding,
+    read_bom,
+    to_unicode,
+)
 
 from watcher.dedup.urls import normalize_text
 from watcher.extraction.boilerplate import drop_residue, prune_layout_cells
@@ -214,8 +219,18 @@ def feed_page(title: str | None, feed_content: str | None) -> bytes:
 
 
 def decode_html(body: bytes, content_type: str | None) -> str:
-    _encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect_encoding)
-    return str(text)
+    """The cascade of the module's docstring, from w3lib's parts: its ``html_to_unicode``
+    took our detection as ``auto_detect_fun`` until w3lib 2.6 deprecated that."""
+    bom_encoding, bom = read_bom(body)
+    if bom_encoding is not None and bom is not None:
+        return to_unicode(body[len(bom) :], bom_encoding)
+    encoding = (
+        http_content_type_encoding(content_type)
+        or html_body_declared_encoding(body)
+        or _detect_encoding(body)
+        or "utf-8"
+    )
+    return to_unicode(body, encoding)
 
 
 def _detect_encoding(body: bytes) -> str | None:
