@@ -34,7 +34,7 @@ def test_the_command_is_the_first_argument_that_is_no_global_option(
     assert _command(arguments) == command
 
 
-# Run the command line in-process, then list what it imported of the pass's heavy parts.
+# Run the command line in-process, then list every module it imported.
 _PROBE = """
 import json, sys
 from watcher.cli import app
@@ -42,13 +42,15 @@ try:
     app(sys.argv[1:])
 except SystemExit:
     pass
-heavy = ("trafilatura", "lxml", "numpy", "alembic", "watcher.pipeline", "watcher.extraction")
-print(json.dumps(sorted(m for m in sys.modules if m.startswith(heavy))))
+print(json.dumps(sorted(sys.modules)))
 """
+_HEAVY = ("trafilatura", "lxml", "numpy", "alembic", "watcher.pipeline", "watcher.extraction")
 
 
-def _imported(config: Path, *arguments: str) -> tuple[str, set[str]]:
-    """The command's output, and the top names of the heavy modules it imported."""
+def _imported(
+    config: Path, *arguments: str, heavy: tuple[str, ...] = _HEAVY
+) -> tuple[str, set[str]]:
+    """The command's output, and the top names of the ``heavy`` modules it imported."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
     environ["WATCHER_CONFIG"] = str(config)
     done = subprocess.run(
@@ -59,9 +61,10 @@ def _imported(config: Path, *arguments: str) -> tuple[str, set[str]]:
         timeout=120,
         check=True,
     )
-    *said, modules = done.stdout.strip().splitlines()
-    return "\n".join(said), {name.split(".")[0] for name in json.loads(modules)} | {
-        name for name in json.loads(modules) if name.startswith("watcher.")
+    *said, listed = done.stdout.strip().splitlines()
+    modules = [name for name in json.loads(listed) if name.startswith(heavy)]
+    return "\n".join(said), {name.split(".")[0] for name in modules} | {
+        name for name in modules if name.startswith("watcher.")
     }
 
 
@@ -86,6 +89,19 @@ def test_the_commands_an_analyst_types_often_import_no_part_of_the_pass(
     said, heavy = _imported(config, "items", "mark", str(item), "irrelevant")
     assert f"item {item} marked irrelevant" in said
     assert heavy == {"numpy"}
+
+
+def test_help_imports_neither_the_store_nor_the_configuration(tmp_path: Path) -> None:
+    """`watcher --help` is typer and rich alone: asyncio, jinja2 (a digest's subject),
+    SQLAlchemy and pydantic are imported by the commands that use them."""
+    config = write_config(
+        tmp_path / "w.toml", database_url="sqlite://", corpus=tmp_path / "c", sources=[]
+    )
+    said, heavy = _imported(
+        config, "--help", heavy=(*_HEAVY, "asyncio", "jinja2", "sqlalchemy", "pydantic")
+    )
+    assert "items" in said
+    assert heavy == set()
 
 
 _BUSES = "The city council approved a new bus timetable for the winter months."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from watcher.cli._common import app, database, err, fail, load, out, parse_date
+from watcher.cli._common import app, database, err, fail, load, out, parse_date, run_async
 
 if TYPE_CHECKING:
     from watcher.config import Config
@@ -73,7 +72,7 @@ def _send_digests(config: Config, store: Store) -> int:
         return 2
     now = datetime.now(UTC)
     slot = last_send_time(now, config.digest.send_at, config.digest.zone())
-    outcomes = asyncio.run(deliver_digests(store, config, now=now, slot=slot))
+    outcomes = run_async(deliver_digests(store, config, now=now, slot=slot))
     for outcome in outcomes:
         counts = f"{outcome.items} articles, {outcome.near_misses} near misses"
         if outcome.status == "sent":

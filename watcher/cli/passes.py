@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import json
 import logging
@@ -22,6 +21,7 @@ from watcher.cli._common import (
     fail,
     load,
     out,
+    run_async,
     select_sources,
 )
 from watcher.errors import StoreError, WatcherError
@@ -160,7 +160,7 @@ def _serve(
     """Run a service until it stops; what stops it at start-up is exit 2, said. An
     OSError is the corpus folder's for a service that uses it (a worker does not)."""
     try:
-        asyncio.run(service())
+        run_async(service())
     except (StoreError, WatcherError) as exc:
         fail(f"watcher: {exc}")
     except OSError as exc:
@@ -219,7 +219,7 @@ def _run_with_progress(config: Config, sources: list[SourceConfig], urls: list[s
         )
 
     if not err.is_terminal:
-        return asyncio.run(fetch_pass(config, sources, urls, on_wait=waiting))
+        return run_async(fetch_pass(config, sources, urls, on_wait=waiting))
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (
@@ -237,7 +237,7 @@ def _run_with_progress(config: Config, sources: list[SourceConfig], urls: list[s
             else:
                 bar.advance(task)
 
-        return asyncio.run(fetch_pass(config, sources, urls, progress=progress, on_wait=waiting))
+        return run_async(fetch_pass(config, sources, urls, progress=progress, on_wait=waiting))
 
 
 def _print_report(report: PassReport) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from watcher.cli._common import (
     load,
     load_optional,
     out,
+    run_async,
     select_sources,
     when,
 )
@@ -83,7 +83,7 @@ def sources_check(
 
     config = load(ctx)
     sources = select_sources(config, names or [], False)
-    results = asyncio.run(check_sources(config.http, sources))
+    results = run_async(check_sources(config.http, sources))
     table = Table(title="watcher sources check", title_justify="left")
     for column in ("source", "result", "entries", "newest", "feed title"):
         table.add_column(column)
@@ -112,7 +112,7 @@ def sources_discover(
 
     config = load_optional(ctx)
     try:
-        found = asyncio.run(discover(config.http, url))
+        found = run_async(discover(config.http, url))
     except FetchError as exc:
         fail(f"watcher sources discover: {exc}", 1)
     for problem in found.problems:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import TemplateError
 from pydantic import (
     AnyHttpUrl,
     BaseModel,
@@ -23,9 +22,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-
-from watcher.delivery.templating import render_subject
-from watcher.sources.selectors import css_to_xpath
 
 
 class _Strict(BaseModel):
@@ -180,6 +176,11 @@ class DigestConfig(_Strict):
     @field_validator("subject")
     @classmethod
     def _subject(cls, value: str) -> str:
+        # Imported here: jinja2 is 20 ms that a command without a digest never needs.
+        from jinja2 import TemplateError
+
+        from watcher.delivery.templating import render_subject
+
         try:
             sample = render_subject(value, date="1 Jan 2026", count=1, near_misses=0, summary="x")
         except TemplateError as exc:
@@ -260,6 +261,8 @@ class SourceConfig(_Strict):
     @classmethod
     def _selector(cls, value: str | None) -> str | None:
         if value is not None:
+            from watcher.sources.selectors import css_to_xpath
+
             try:
                 css_to_xpath(value)
             except ValueError as exc:
