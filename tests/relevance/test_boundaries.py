@@ -3,9 +3,13 @@ our own: Seoul as a member of its alliances, and a wire story's dateline."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
-from watcher.relevance.classify import scan, tie_evidence
+from tests.conftest import shared_path
+from watcher.relevance.classify import _DATELINE, scan, tie_evidence
 
 
 @pytest.mark.parametrize(
@@ -65,3 +69,17 @@ def test_seouls_ministry_as_the_source_is_not_a_party() -> None:
 def test_a_korean_dateline_names_no_party() -> None:
     found = scan(None, "[서울=뉴시스] 김정은 북한 국무위원장이 미사일 발사를 참관했다.")
     assert found.named[0].parties == {"north"}
+
+
+@pytest.mark.shared
+def test_the_dateline_pattern_finds_what_it_finds_without_its_look_ahead() -> None:
+    """The dateline's branches begin with an assertion, so a look-ahead for its first
+    characters is put in front (``lexicon.look_ahead``); on every labelled article it
+    finds the same spans as the pattern as written."""
+    assert _DATELINE.pattern.startswith("(?=[")
+    written = re.compile(_DATELINE.pattern.split(")(?:", 1)[1].removesuffix(")"))
+    lines = shared_path("eval", "relevance", "articles.jsonl").read_text(encoding="utf-8")
+    text = "\n".join(f"{a['title']}\n{a['text']}" for a in map(json.loads, lines.splitlines()))
+    spans = [m.span() for m in written.finditer(text)]
+    assert len(spans) > 20
+    assert [m.span() for m in _DATELINE.finditer(text)] == spans

@@ -26,7 +26,7 @@ from watcher.relevance.features import (
     features,
     has_evidence,
 )
-from watcher.relevance.lexicon import Lexicon, Topic, default_lexicon
+from watcher.relevance.lexicon import Lexicon, Topic, default_lexicon, look_ahead
 from watcher.relevance.model import Model, TieModel, load_model
 from watcher.relevance.sentences import split_sentences
 from watcher.relevance.similarity import Similarities, TermVector, vector
@@ -60,10 +60,13 @@ _WRAPPED_SHARE = 0.6  # characters in which a dateline says whose voice the text
 # "[서울=뉴시스]".
 # Matched in the text's own case: the capitals are what make it a dateline.
 _DATELINE = re.compile(
-    r"\b[A-Z][A-Z'-]{3,}(?: [A-Z][A-Z'-]{2,})?"
-    r"(?=,\s*[A-Z][a-z]{2,4}\.?(?:\s*\d|$)|\s*\([A-Z][\w.]*(?: [A-Z][\w.]*){0,2}\)|\s+(?:--|—|–))"
-    r"|\A[A-Z][A-Z'-]{3,}(?: [A-Z][A-Z'-]{2,})?(?= [A-Z][a-z])"
-    r"|[\[(][가-힣]{2,5}\s*=\s*[^\])\n]{1,12}[\])]"  # [서울=뉴시스], (모스크바=연합뉴스)
+    look_ahead(  # re would try each branch at every position
+        r"\b[A-Z][A-Z'-]{3,}(?: [A-Z][A-Z'-]{2,})?"
+        r"(?=,\s*[A-Z][a-z]{2,4}\.?(?:\s*\d|$)"
+        r"|\s*\([A-Z][\w.]*(?: [A-Z][\w.]*){0,2}\)|\s+(?:--|—|–))"
+        r"|\A[A-Z][A-Z'-]{3,}(?: [A-Z][A-Z'-]{2,})?(?= [A-Z][a-z])"
+        r"|[\[(][가-힣]{2,5}\s*=\s*[^\])\n]{1,12}[\])]"  # [서울=뉴시스], (모스크바=연합뉴스)
+    )
 )
 
 

@@ -17,7 +17,15 @@ from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-__all__ = ["DEFAULT_TOPICS", "Lexicon", "Party", "Topic", "build_lexicon", "default_lexicon"]
+__all__ = [
+    "DEFAULT_TOPICS",
+    "Lexicon",
+    "Party",
+    "Topic",
+    "build_lexicon",
+    "default_lexicon",
+    "look_ahead",
+]
 
 DEFAULT_TOPICS = Path(__file__).parent.parent / "data" / "topics.toml"
 
@@ -165,7 +173,7 @@ def _compile(owner: str, patterns: Sequence[str]) -> re.Pattern[str]:
     try:
         re.compile(joined)
         rewritten = "|".join(_letter_first(b) for p in patterns for b in _branches(p))
-        return re.compile(_first_letters(rewritten))
+        return re.compile(look_ahead(rewritten))
     except re.error as exc:
         raise ValueError(f"{owner}: bad pattern: {exc}") from exc
 
@@ -185,7 +193,7 @@ def _letter_first(branch: str) -> str:
     return f"{letter}(?<!\\w{letter}){branch[found.end() :]}"
 
 
-def _first_letters(pattern: str) -> str:
+def look_ahead(pattern: str) -> str:
     """``(?=[a-z가])(?:...)``: the characters a match can start with, ahead of a pattern
     whose branches begin with a group or an assertion. re skips ahead on its own only
     when each branch begins with a letter; otherwise it tries every branch at every
