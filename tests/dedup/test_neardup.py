@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -155,3 +156,14 @@ def test_read_gives_the_fingerprint_and_the_passage_at_once(article: list[str]) 
     assert np.array_equal(passage.sequence, apart.sequence)
     assert np.array_equal(passage.shingles, apart.shingles)
     assert (passage.title, passage.teaser) == (apart.title, apart.teaser) == ("A title", True)
+
+
+def test_the_opening_key_is_the_one_stored_databases_hold() -> None:
+    """Stored items keep their keys: the opening key stays the hash of the text's first
+    fifteen words, NFKC-normalised and case-folded, whatever the code that reads them."""
+    text = "ＳＥＯＵＬ — The Unification Ministry proposed talks, its first offer since June; " * 3
+    words = "seoul the unification ministry proposed talks its first offer since june seoul"
+    words += " the unification ministry"
+    expected = hashlib.sha256(f"opening:{words}".encode()).hexdigest()[:16]
+    assert expected in RULE.fingerprint(text).paragraphs
+    assert RULE.fingerprint("Too short to open anything.").paragraphs == ()

@@ -136,19 +136,23 @@ class NearDupRule:
 
     def fingerprint(self, text: str) -> Fingerprint:
         own = own_content(text)
-        return self._fingerprint(text, own, self.shingles(own))
+        words = _words(own)
+        return self._fingerprint(text, own, words, np.unique(self._sequence(words)))
 
     def read(self, text: str, title: str | None) -> tuple[Fingerprint, Passage]:
-        """``fingerprint(text)`` and ``passage(text, title)``, the text shingled once
-        (a worker does both for every article)."""
+        """``fingerprint(text)`` and ``passage(text, title)``, the text split into words
+        and shingled once (a worker does both for every article)."""
         own = own_content(text)
-        sequence = self.sequence(own)
+        words = _words(own)
+        sequence = self._sequence(words)
         shingles = np.unique(sequence)
         passage = Passage(sequence, shingles, title, is_teaser(text))
-        return self._fingerprint(text, own, shingles), passage
+        return self._fingerprint(text, own, words, shingles), passage
 
-    def _fingerprint(self, text: str, own: str, shingles: Shingles) -> Fingerprint:
-        keys = [*paragraph_hashes(own), *_opening_key(own)]
+    def _fingerprint(
+        self, text: str, own: str, words: list[str], shingles: Shingles
+    ) -> Fingerprint:
+        keys = [*paragraph_hashes(own), *_opening_key(words)]
         return Fingerprint(
             text_hash(text), tuple(dict.fromkeys(keys)), shingles, self._keys(shingles)
         )
@@ -208,7 +212,9 @@ class NearDupRule:
 
     def sequence(self, text: str) -> Shingles:
         """The text's shingle hashes in order (``shingles`` is their sorted set)."""
-        words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+        return self._sequence(_words(text))
+
+    def _sequence(self, words: list[str]) -> Shingles:
         if not words:
             return np.empty(0, dtype=np.uint64)
         ids = np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
@@ -247,14 +253,18 @@ class NearDupRule:
         return shorter.teaser or similar_titles(shorter.title, longer.title)
 
 
-def _opening_key(text: str) -> list[str]:
+def _words(text: str) -> list[str]:
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def _opening_key(words: list[str]) -> list[str]:
     """A key for the text's first words, kept among its paragraph keys: a teaser cut
     mid-paragraph shares no whole paragraph with its article, but it shares the
     opening. (An opening many texts share, a dateline formula, is furniture there.)"""
-    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())[:_OPENING_WORDS]
     if len(words) < _OPENING_WORDS:
         return []
-    digest = hashlib.sha256(("opening:" + " ".join(words)).encode()).hexdigest()[:16]
+    opening = " ".join(words[:_OPENING_WORDS])
+    digest = hashlib.sha256(("opening:" + opening).encode()).hexdigest()[:16]
     return [digest]
 
 
