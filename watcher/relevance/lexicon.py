@@ -172,7 +172,10 @@ def _compile(owner: str, patterns: Sequence[str]) -> re.Pattern[str]:
         raise ValueError(f"{owner}: patterns must be lower case ({joined[:60]!r}...)")
     try:
         re.compile(joined)
-        rewritten = "|".join(_letter_first(b) for p in patterns for b in _branches(p))
+        branches = [_letter_first(b) for p in patterns for b in _branches(p)]
+        rewritten = "|".join(branches)
+        if all(branch[:1].isalpha() for branch in branches):
+            return re.compile(rewritten)  # re skips ahead by itself: no need to parse it
         return re.compile(look_ahead(rewritten))
     except re.error as exc:
         raise ValueError(f"{owner}: bad pattern: {exc}") from exc
