@@ -11,7 +11,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, func, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
@@ -203,8 +202,19 @@ def _insert_ignoring(dialect: str, model: Any) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING into ``model``'s table, built once per dialect:
     building and keying a statement costs more than SQLite takes to run it, and the
     settle step runs three of them for every article."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing()
+    return upsert(dialect)(model).on_conflict_do_nothing()
+
+
+def upsert(dialect: str) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT; imported on first use, so that a
+    command on SQLite does not import the PostgreSQL dialect (30 ms)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
 
 
 _PG_ADD_KEYS = {

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CompoundSelect, Connection, String, bindparam, literal, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from watcher.errors import StoreError
-from watcher.store._base import StoreBase
-from watcher.store._pg_item import store_item_statement
+from watcher.store._base import StoreBase, upsert
 from watcher.store._rows import (
     BOILERPLATE_ITEMS,
     ITEMS_TABLE,
@@ -58,13 +57,16 @@ _TEXTS = select(Item.id, Item.text, Item.title).where(
     col(Item.id).in_(bindparam("ids", expanding=True))
 )
 _ROOT = select(Item.copy_of).where(col(Item.id) == bindparam("id"))
-# The item's columns come from the parameters (``item_values``); [PostgreSQL?]
-_INSERT_ITEM = tuple(
-    dialect.insert(ITEMS_TABLE)
-    .on_conflict_do_nothing(index_elements=["key"])
-    .returning(ITEMS_TABLE.c.id)
-    for dialect in (sqlite, postgresql)
-)
+
+
+@cache
+def _insert_item(dialect: str) -> Any:
+    """The item's row, its columns from the parameters (``item_values``)."""
+    return (
+        upsert(dialect)(ITEMS_TABLE)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(ITEMS_TABLE.c.id)
+    )
 
 
 class FileNumberTaken(StoreError):
@@ -266,7 +268,7 @@ class ItemsMixin(StoreBase):
         """The item row, its paragraph fingerprints and its URL aliases; None, and
         nothing written, when an item with its URL key exists (another writer stored the
         same article a moment ago: an upsert, not an error)."""
-        statement = _INSERT_ITEM[self.engine.dialect.name == "postgresql"]
+        statement = _insert_item(self.engine.dialect.name)
         item_id: int | None = connection.execute(statement, values).scalar()
         if item_id is None:
             return None
@@ -286,6 +288,8 @@ class ItemsMixin(StoreBase):
         """The item and all it is known by, and its entry closed (``done`` with the new
         item's id): one statement on PostgreSQL; None when its URL key is stored."""
         if self.engine.dialect.name == "postgresql":
+            from watcher.store._pg_item import store_item_statement
+
             statement, params = store_item_statement(item, values, entry_id, done)
             found = connection.execute(statement, params).scalar()
             return None if found is None else int(found)

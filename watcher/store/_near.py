@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
-from watcher.store._base import StoreBase
+from watcher.store._base import StoreBase, upsert
 from watcher.store.models import Band, Item, Setting
 
 log = logging.getLogger(__name__)
@@ -45,9 +44,8 @@ class NearIndexMixin(StoreBase):
                     last = item_id
                 count += len(rows)
             # An upsert: two processes starting on one new database both get here
-            dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
             session.execute(
-                dialect.insert(Setting)
+                upsert(self.engine.dialect.name)(Setting)
                 .values(name=_SETTING, value=version)
                 .on_conflict_do_update(index_elements=["name"], set_={"value": version})
             )
