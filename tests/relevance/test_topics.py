@@ -13,7 +13,7 @@ from tests.conftest import run_watcher, shared_path
 from watcher.config import load_config
 from watcher.errors import ConfigError
 from watcher.relevance.classify import TIES, KeywordClassifier
-from watcher.relevance.lexicon import DEFAULT_TOPICS, build_lexicon, default_lexicon
+from watcher.relevance.lexicon import DEFAULT_TOPICS, build_lexicon, default_lexicon, look_ahead
 
 CHINA = """
 [[parties]]
@@ -186,11 +186,17 @@ def test_a_pattern_led_by_groups_or_assertions_looks_at_the_next_character_first
         "\\bnorth\\s+korea|\\bpyongyang",  # re skips ahead on letters by itself
         "(?:north)?|south",  # matches the empty string
         "\\w+ist\\b|(?:a|b)c",  # \\w: too wide a class to look for
+        "(?i:\\bseoul)|\\bmoscow",  # a flag in a group: its case would widen the class
     ],
 )
 def test_a_pattern_is_left_alone_when_a_look_ahead_would_not_help(written: str) -> None:
     pattern = build_lexicon([{"name": "p", "terms": [written]}], []).parties["p"].pattern
     assert not pattern.pattern.startswith("(?=")
+
+
+def test_a_global_flag_keeps_its_place_at_the_start() -> None:
+    assert look_ahead("(?i)\\bseoul|\\bmoscow") == "(?i)\\bseoul|\\bmoscow"
+    assert look_ahead("\\bseoul|\\bmoscow") == "(?=[ms])(?:\\bseoul|\\bmoscow)"
 
 
 @pytest.mark.shared

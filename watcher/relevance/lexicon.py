@@ -206,8 +206,8 @@ def look_ahead(pattern: str) -> str:
     told (a class like ``\\w``, a pattern that matches the empty string)."""
     try:
         parsed = sre_parse.parse(pattern)
-        if _skips_ahead(parsed.data):
-            return pattern
+        if parsed.state.flags & ~sre.SRE_FLAG_UNICODE or _skips_ahead(parsed.data):
+            return pattern  # flags: "(?i)" must stay first, and case would widen the class
         found, nullable = _first(parsed.data)
     except (AttributeError, TypeError, ValueError):  # re's parser, private, has changed
         return pattern
@@ -249,7 +249,8 @@ def _first_of(op: Any, value: Any) -> tuple[set[str] | None, bool]:
     if op is sre.IN:
         return _class_items(value), False
     if op is sre.SUBPATTERN:
-        return _first(value[-1].data)
+        _group, flags_on, _flags_off, items = value
+        return (None, False) if flags_on else _first(items.data)
     if op is sre.BRANCH:
         found: set[str] = set()
         nullable = False
