@@ -172,10 +172,7 @@ def _compile(owner: str, patterns: Sequence[str]) -> re.Pattern[str]:
         raise ValueError(f"{owner}: patterns must be lower case ({joined[:60]!r}...)")
     try:
         re.compile(joined)
-        branches = [_letter_first(b) for p in patterns for b in _branches(p)]
-        rewritten = "|".join(branches)
-        if all(branch[:1].isalpha() for branch in branches):
-            return re.compile(rewritten)  # re skips ahead by itself: no need to parse it
+        rewritten = "|".join(_letter_first(b) for p in patterns for b in _branches(p))
         return re.compile(look_ahead(rewritten))
     except re.error as exc:
         raise ValueError(f"{owner}: bad pattern: {exc}") from exc
@@ -204,6 +201,8 @@ def look_ahead(pattern: str) -> str:
     patterns like the participant's ("(?:u\\.s\\.|japan|...)[\\s-]+..."). The pattern is
     left as it is when re skips ahead already, or when its first characters cannot be
     told (a class like ``\\w``, a pattern that matches the empty string)."""
+    if all(branch[:1].isalpha() for branch in _branches(pattern)):
+        return pattern  # re skips ahead by itself: no need to parse (a millisecond)
     try:
         parsed = sre_parse.parse(pattern)
         if parsed.state.flags & ~sre.SRE_FLAG_UNICODE or _skips_ahead(parsed.data):
