@@ -107,6 +107,21 @@ def test_help_imports_neither_the_store_nor_the_configuration(tmp_path: Path) ->
     assert heavy == set()
 
 
+def test_the_shipped_configuration_costs_a_command_no_template_engine(tmp_path: Path) -> None:
+    """The quickstart's config/watcher.toml writes out the default digest subject; an
+    `items list` with it imports no jinja2, as one with the subject left out does not."""
+    shipped = Path(__file__).resolve().parents[2] / "config" / "watcher.toml"
+    config = tmp_path / "config" / "watcher.toml"
+    config.parent.mkdir()
+    config.write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    assert 'subject = "watcher, {{ date }}: {{ summary }}"' in config.read_text(encoding="utf-8")
+    _imported(config, "status")  # creates the database (Alembic, once)
+    for command in (["items", "list"], ["status"]):
+        said, heavy = _imported(config, *command, heavy=(*_HEAVY, "jinja2"))
+        assert "error" not in said.lower(), said
+        assert heavy == set(), command
+
+
 _BUSES = "The city council approved a new bus timetable for the winter months."
 
 
