@@ -29,8 +29,10 @@ def test_every_seed_is_relevant_with_evidence() -> None:
         assert verdict.relevant, seed.name
         assert verdict.labels
         assert set(verdict.labels) <= set(TIES)
-        assert 1 <= len(verdict.evidence) <= 3
-        assert all(sentence in seed.read_text(encoding="utf-8") for sentence in verdict.evidence)
+        # quoted sentences, then a note in brackets where the wording was read too
+        sentences = [line for line in verdict.evidence if not line.startswith("(unsure ")]
+        assert 1 <= len(sentences) <= 3
+        assert all(sentence in seed.read_text(encoding="utf-8") for sentence in sentences)
 
 
 def test_precision_and_recall_on_labelled_articles_stay_above_floor() -> None:
@@ -467,6 +469,23 @@ def test_the_norths_full_name_does_not_name_the_south() -> None:
         "The Republic of Korea condemned the launch."
     )
     assert _parties(None, text) == [{"north"}, {"south"}]
+
+
+def test_korean_firms_in_russia_name_the_south() -> None:
+    """A short business item names a South Korean firm, not Seoul ("South Korean firms in
+    Russia" is a Russia-South Korea matter); the firm's letters inside a word are not it."""
+    text = (
+        "LG Electronics resumed production at its plant in Ruza outside Moscow.\n"
+        "LG전자는 러시아 루자 공장의 가동을 재개했다.\n"
+        "오리온은 러시아 트베리 공장에 새 생산라인을 구축했다.\n"
+        "Производитель лапши «Доширак» расширяет завод в России."
+    )
+    assert _parties(None, text) == [{"south", "russia"}] * 4
+    found = scan(None, text)
+    assert {hit.position for hit in found.hits if hit.tie == "russia-sk"} == {0, 1, 2, 3}
+    assert _parties(None, "Bulgaria and Russia signed a gas deal on new algorithms.") == [
+        {"russia"}
+    ]
 
 
 def test_pyongyangs_media_name_the_north_in_the_first_person() -> None:
