@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+import math
+from collections import Counter
+
 import pytest
 
-from watcher.relevance.similarity import Similarities, cosine, vector
+from tests.conftest import shared_path
+from watcher.relevance.similarity import _STOP, _WORD, Similarities, cosine, vector
 
 MARKED = [
     "Seoul and Pyongyang agreed to reopen the liaison office at Kaesong next month.",
@@ -42,3 +48,16 @@ def test_the_closest_mark_is_the_near_copy() -> None:
 
 def test_no_marks_give_no_similarities() -> None:
     assert Similarities([]).to(vector(MARKED[0])) == []
+
+
+def test_an_article_s_strongest_terms_are_counter_s_most_common() -> None:
+    """The vector keeps the 400 terms ``Counter.most_common`` would, ties in its order
+    (first seen first), with their weights: on every labelled article."""
+    lines = shared_path("eval", "relevance", "articles.jsonl").read_text(encoding="utf-8")
+    for article in map(json.loads, lines.splitlines()):
+        text = f"{article['title']}\n{article['text']}"
+        words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+        counts = Counter(words)
+        counts.update(f"{a} {b}" for a, b in itertools.pairwise(words))
+        wanted = [(term, 1.0 + math.log(count)) for term, count in counts.most_common(400)]
+        assert list(vector(text).weights.items()) == wanted, article["id"]
