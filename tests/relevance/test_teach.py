@@ -25,7 +25,7 @@ from watcher.relevance.teach import (
     shipped_examples,
     taught_model,
 )
-from watcher.relevance.training import Booster, Forest, relevance_learner
+from watcher.relevance.training import Booster, Forest, _sample_keys, relevance_learner
 from watcher.store import Store
 
 NOW = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
@@ -146,6 +146,29 @@ def test_a_forests_leaves_hold_the_share_relevant_and_survive_its_document() -> 
     assert 0.0 <= low < 0.2 < 0.8 < model.relevance.probability([9.0]) <= 1.0
     back = model_from_document(json.loads(json.dumps(model_document(model, "test"))))
     assert back.relevance == model.relevance
+
+
+def test_a_forest_draws_by_what_it_draws_not_in_turn() -> None:
+    """Each article's count in each tree's bootstrap sample, and the features a node may
+    split on, are hashed from the article and the node's place, not taken in turn from
+    one generator: the rows' order (the marks' as the database returns them) changes no
+    tree, and one more row leaves the others' draws as they were, so that a refit after
+    a mark moves what the mark bears on instead of reshuffling every tree."""
+    generator = np.random.default_rng(7)
+    rows = generator.normal(size=(60, 9))
+    rows[:10] = rows[0]  # ten articles alike: drawn apart all the same
+    labels = rows[:, 0] + 0.5 * rows[:, 1] > 0
+    forest = Forest(n_estimators=30, max_depth=4).fit(rows, labels)
+    turned = np.arange(len(rows))[::-1]
+    assert Forest(n_estimators=30, max_depth=4).fit(rows[turned], labels[turned]).trees == (
+        forest.trees
+    )
+
+    keys = _sample_keys(rows.astype(np.float32), labels.astype(float))
+    assert len(set(keys.tolist())) == len(rows)
+    more = np.vstack([rows, generator.normal(size=(1, 9))])
+    longer = _sample_keys(more.astype(np.float32), np.append(labels, True).astype(float))
+    assert longer[:-1].tolist() == keys.tolist()
 
 
 def test_a_mark_refits_the_model_and_moves_similar_unseen_texts(
