@@ -157,7 +157,7 @@ def _sample_keys(x32: NDArray[np.float32], targets: Floats) -> NDArray[np.uint64
     copies: dict[bytes, int] = {}
     keys = np.empty(len(targets), dtype=np.uint64)
     for index, row in enumerate(x32):
-        data = row.tobytes() + (b"+" if targets[index] else b"-")
+        data = row.astype("<f4").tobytes() + (b"+" if targets[index] else b"-")  # any CPU
         copy = copies.get(data, 0)
         copies[data] = copy + 1
         digest = hashlib.blake2b(data + copy.to_bytes(4, "little"), digest_size=8).digest()
