@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import text_item
-from watcher.relevance import wording
+from watcher.relevance import teach, wording
 from watcher.relevance.classify import KeywordClassifier, scan, tie_evidence
 from watcher.relevance.lexicon import build_lexicon, default_lexicon
 from watcher.relevance.marks import mark_item
@@ -271,6 +271,18 @@ def test_festivals_share_their_evidence_shape(number: int) -> None:
         judged(*festival(number), False, None, lexicon, top).article
         == judged(*festival(0), False, None, lexicon, top).article
     )
+
+
+def test_a_new_shipped_model_refits_the_taught_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A release whose learners changed ships a retrained model beside the same examples:
+    a model taught with the old learners is refitted with the new."""
+    before = base_fingerprint(default_lexicon())
+    retrained = tmp_path / "relevance_model.json"
+    retrained.write_text(teach.MODEL_FILE.read_text(encoding="utf-8") + " ", encoding="utf-8")
+    monkeypatch.setattr(teach, "MODEL_FILE", retrained)
+    assert base_fingerprint(default_lexicon()) != before
 
 
 def test_the_taught_models_fingerprint_sees_every_pattern_of_the_lexicon() -> None:

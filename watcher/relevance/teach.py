@@ -32,7 +32,13 @@ from numpy.typing import NDArray
 from watcher.relevance.classify import scan, tie_evidence
 from watcher.relevance.features import FEATURE_NAMES, article_features, features
 from watcher.relevance.lexicon import Lexicon, Party, Topic
-from watcher.relevance.model import Model, load_model, model_document, model_from_document
+from watcher.relevance.model import (
+    MODEL_FILE,
+    Model,
+    load_model,
+    model_document,
+    model_from_document,
+)
 from watcher.relevance.training import fit_tie, relevance_learner
 from watcher.relevance.wording import (
     DIMENSIONS,
@@ -181,10 +187,12 @@ def shipped_examples(path: Path = EXAMPLES_FILE) -> TrainingSet:
 
 
 def base_fingerprint(lexicon: Lexicon) -> str:
-    """What a taught model was fitted from besides the marks: the shipped examples and
-    the lexicon the marked articles were read with. Either changed: refit."""
+    """What a taught model was fitted from besides the marks: the shipped examples, the
+    lexicon the marked articles were read with, and the shipped model (refitted whenever
+    the learners change, as when the forest's draws did). Any changed: refit."""
     digest = hashlib.sha256(EXAMPLES_FILE.read_bytes())
     digest.update(WORDING_FILE.read_bytes())
+    digest.update(MODEL_FILE.read_bytes())
     parts: list[Party | Topic | Lexicon] = [*lexicon.parties.values(), *lexicon.topics, lexicon]
     for part in parts:
         for field in dataclasses.fields(part):
