@@ -129,9 +129,8 @@ class Forest:
         for number in range(self.n_estimators):
             tree_key = int(_mix(np.array([self.seed * 1_000_003 + number], dtype=np.uint64))[0])
             drawn = _poisson(_mix(keys ^ np.uint64(tree_key)))
-            grower = _Grower(
-                x32, order, targets, weights * drawn, ones, self.max_depth, (tree_key, per_split)
-            )
+            subsets = _feature_subsets(tree_key, self.max_depth, columns, per_split)
+            grower = _Grower(x32, order, targets, weights * drawn, ones, self.max_depth, subsets)
             tree, _leaf_of = grower.grow(drawn > 0)
             self.trees.append(tree)
         return self
@@ -174,6 +173,16 @@ def _mix(values: NDArray[np.uint64]) -> NDArray[np.uint64]:
     return z ^ (z >> np.uint64(31))
 
 
+def _feature_subsets(tree_key: int, max_depth: int, columns: int, size: int) -> NDArray[np.intp]:
+    """Per place in a tree (row ``p``: 1 the root, 2p and 2p + 1 its children), the
+    ``size`` features a node there may split on, in order: all places of one tree hashed
+    at once, rather than one small hash per node as the tree grows."""
+    places = np.arange(2 ** (max_depth + 1), dtype=np.uint64)
+    node_keys = _mix(places ^ np.uint64(tree_key))
+    ranks = _mix(node_keys[:, None] + np.arange(columns, dtype=np.uint64)[None, :])
+    return np.sort(np.argsort(ranks, axis=1, kind="stable")[:, :size], axis=1)
+
+
 def _poisson(hashed: NDArray[np.uint64]) -> Floats:
     """A Poisson(1) count from each hashed value (its top 53 bits as a uniform draw)."""
     uniform = (hashed >> np.uint64(11)).astype(np.float64) * 2.0**-53
@@ -196,12 +205,12 @@ class _Grower:
         weights: Floats,
         hessian: Floats,
         max_depth: int,
-        drawn_features: tuple[int, int] | None = None,
+        drawn_features: NDArray[np.intp] | None = None,
     ) -> None:
         self.x32, self.order = x32, order
         self.residual, self.weights, self.hessian = residual, weights, hessian
         self.max_depth = max_depth
-        # a forest's: its tree's key, and how many features to draw at each split
+        # a forest's: the features a node may split on, by its place (``_feature_subsets``)
         self.drawn_features = drawn_features
         self.nodes: list[Node] = []
         self.leaf_of = np.zeros(len(residual), dtype=np.intp)
@@ -239,10 +248,7 @@ class _Grower:
             return None
         columns = np.arange(self.x32.shape[1])
         if self.drawn_features is not None:
-            tree_key, size = self.drawn_features
-            node_key = _mix(np.array([tree_key ^ place], dtype=np.uint64))
-            ranks = _mix(node_key + columns.astype(np.uint64))
-            columns = np.sort(np.argsort(ranks, kind="stable")[:size])
+            columns = self.drawn_features[place]
         order = self.order[:, columns]
         features = len(columns)
         picked = rows[order]  # n x F: which sorted positions belong to the node
