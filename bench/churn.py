@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from train_relevance import samples
+from train_relevance import labelled_folder, samples
 
 from watcher.relevance.teach import MARK_WEIGHT
 from watcher.relevance.training import relevance_learner
@@ -35,7 +35,7 @@ def main() -> None:
     )
     parser.add_argument("--trials", type=int, default=40)
     args = parser.parse_args()
-    data = samples(args.shared / "eval" / "relevance")
+    data = samples(labelled_folder(parser, args.shared))
     xs = np.array([values for _id, values, _label in data.articles])
     ys = np.array([label for _id, _values, label in data.articles])
     draw = np.random.default_rng(1)

@@ -42,6 +42,8 @@ def main() -> None:
     parser.add_argument("--weight", type=float, default=MARK_WEIGHT)
     parser.add_argument("--folds", type=int, default=_FOLDS)
     args = parser.parse_args()
+    if args.folds < 2:
+        parser.error("--folds must be 2 or more: one fold is fitted on, another scored")
     folder = args.shared / "eval" / "relevance"
     articles = {a["id"]: a for a in _jsonl(folder / "articles.jsonl")}
     labels = [lab for lab in _jsonl(folder / "dev_labels.jsonl") if lab["verdict"] != "borderline"]
