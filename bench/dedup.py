@@ -43,6 +43,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from _shared import add_shared_option, shared_folder
 from _site import rss, serve
 from sqlalchemy import Engine, insert, text
 
@@ -63,15 +64,13 @@ Results = dict[str, list[tuple[bool, bool]]]  # kind -> (truth, said)
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
-    )
+    add_shared_option(parser)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--partial-articles", type=int, default=40)
     parser.add_argument("--partial-pipeline", type=int, default=8, help="articles fetched")
     args = parser.parse_args()
-    folder = args.shared / "eval" / "dedup"
+    folder = shared_folder(parser, args.shared, "eval/dedup")
     pairs = [json.loads(line) for line in (folder / "dev_pairs.jsonl").read_text().splitlines()]
     rows = [row.split("\t") for row in (folder / "page_pairs.tsv").read_text().splitlines()[1:]]
 

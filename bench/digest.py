@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _shared import add_shared_option, shared_folder
 from sqlalchemy import insert
 
 from watcher.config import Config
@@ -34,13 +35,11 @@ _TIES = ("inter-korean", "russia-nk", "russia-sk")
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
-    )
+    add_shared_option(parser)
     parser.add_argument("--stored", type=int, default=100_000)
     parser.add_argument("--day", type=int, default=300)
     args = parser.parse_args()
-    texts = _texts(args.shared / "eval" / "relevance" / "articles.jsonl")
+    texts = _texts(shared_folder(parser, args.shared, "eval/relevance") / "articles.jsonl")
     with tempfile.TemporaryDirectory() as folder:
         store = Store(open_engine(f"sqlite:///{folder}/bench.db"))
         started = time.perf_counter()

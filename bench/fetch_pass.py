@@ -41,6 +41,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from _shared import add_shared_option, shared_folder
 from _site import rss, serve
 from trafilatura import bare_extraction
 
@@ -168,12 +169,10 @@ def watcher_pass(
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
-    )
+    add_shared_option(parser)
     parser.add_argument("--repeat", type=int, default=3, help="rounds of all three")
     args = parser.parse_args()
-    folder = args.shared / "pages" / "extraction-benchmark"
+    folder = shared_folder(parser, args.shared, "pages/extraction-benchmark")
     truth_file = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
     truth = {key: value["articleBody"] for key, value in truth_file.items()}
     raw = {key: gzip.decompress((folder / "html" / f"{key}.html.gz").read_bytes()) for key in truth}

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from _shared import add_shared_option, shared_folder
 from _site import serve
 from fetch_pass import _site, _write_config
 
@@ -66,10 +67,10 @@ def _best(run: Callable[[], object], repeat: int = 3) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--shared", type=Path, default=Path(__file__).parents[2] / "shared")
+    add_shared_option(parser)
     parser.add_argument("--files", type=int, default=20_000)
     args = parser.parse_args()
-    pages_folder = args.shared / "pages" / "extraction-benchmark"
+    pages_folder = shared_folder(parser, args.shared, "pages/extraction-benchmark")
     keys = json.loads((pages_folder / "ground-truth.json").read_text(encoding="utf-8"))
     pages = {
         k: gzip.decompress((pages_folder / "html" / f"{k}.html.gz").read_bytes()) for k in keys

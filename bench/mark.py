@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _shared import add_shared_option, shared_folder
 from _site import rss, serve
 
 from watcher.config import load_config
@@ -63,13 +64,11 @@ def _timed(command: list[str], env: dict[str, str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
-    )
+    add_shared_option(parser)
     parser.add_argument("--marks", type=int, default=89, help="marks made before timing")
     parser.add_argument("--times", type=int, default=5, help="`items mark` runs timed")
     args = parser.parse_args()
-    folder = args.shared / "eval" / "relevance"
+    folder = shared_folder(parser, args.shared, "eval/relevance")
     articles = [json.loads(line) for line in (folder / "articles.jsonl").open(encoding="utf-8")]
     labels = {
         label["id"]: label

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
+from _shared import add_shared_option, shared_folder
 from _site import free_port, wait_for_port
 
 from watcher.config import load_config
@@ -84,15 +85,13 @@ ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()  # every 127.x.y
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
-    )
+    add_shared_option(parser)
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--memory-sources", type=int, default=500)
     parser.add_argument("--memory-passes", type=int, default=10)
     args = parser.parse_args()
-    news = args.shared / "feeds" / "news"
+    news = shared_folder(parser, args.shared, "feeds/news")
     feeds = [path for path in sorted(news.iterdir()) if _all_dated(path)]
     sizes = [path.stat().st_size for path in feeds]
     print(

@@ -20,6 +20,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from _shared import add_shared_option, shared_folder
+
 from watcher.relevance.classify import TIES, KeywordClassifier, Verdict
 
 _PASSES = 3
@@ -28,12 +30,10 @@ _PASSES = 3
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threshold", type=float, default=0.5)
-    parser.add_argument(
-        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
-    )
+    add_shared_option(parser)
     parser.add_argument("--quiet", action="store_true", help="figures only, no confusion list")
     args = parser.parse_args()
-    folder = args.shared / "eval" / "relevance"
+    folder = shared_folder(parser, args.shared, "eval/relevance")
     articles = {a["id"]: a for a in _jsonl(folder / "articles.jsonl")}
     labels = _jsonl(folder / "dev_labels.jsonl")
     classifier = KeywordClassifier(args.threshold)

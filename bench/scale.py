@@ -47,6 +47,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from _shared import add_shared_option, shared_folder
 from _site import free_port, rss, wait_for_port
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -80,7 +81,7 @@ _WORKER_CONCURRENCY = 16
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--shared", type=Path, default=Path(__file__).parents[1] / ".." / "shared")
+    add_shared_option(parser)
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--feeds", type=int, default=20)
     parser.add_argument(
@@ -93,7 +94,8 @@ def main() -> None:
         "--in-process-only", action="store_true", help="the in-process passes, not the queue"
     )
     args = parser.parse_args()
-    pages = _pages(args.shared / "eval" / "relevance" / "articles.jsonl", args.pages)
+    folder = shared_folder(parser, args.shared, "eval/relevance")
+    pages = _pages(folder / "articles.jsonl", args.pages)
     print(f"{len(pages)} pages, mean {sum(map(len, pages.values())) // len(pages)} bytes")
     with tempfile.TemporaryDirectory() as root, _server(Path(root) / "site") as port:
         feeds = _write_site(Path(root) / "site", pages, port, args.feeds)

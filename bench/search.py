@@ -18,8 +18,8 @@ import statistics
 import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
+from _shared import add_shared_option, shared_folder
 from sqlalchemy import insert, text
 
 from watcher.search import SearchQuery, search_terms
@@ -32,13 +32,11 @@ QUERIES = ["Korea", "Krivoruchko", "북한은", "России", "liaison office"
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
-    )
+    add_shared_option(parser)
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--postgres", help="a throwaway PostgreSQL database URL")
     args = parser.parse_args()
-    path = args.shared / "eval" / "relevance" / "articles.jsonl"
+    path = shared_folder(parser, args.shared, "eval/relevance") / "articles.jsonl"
     with path.open(encoding="utf-8") as handle:
         texts = [(row["title"], row["text"]) for row in map(json.loads, handle) if row["text"]]
     with tempfile.TemporaryDirectory() as folder:

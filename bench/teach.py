@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _shared import add_shared_option, shared_folder
 
 from watcher.relevance.classify import Example, KeywordClassifier
 from watcher.relevance.lexicon import default_lexicon
@@ -35,16 +36,14 @@ _TOP = 3
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
-    )
+    add_shared_option(parser)
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--weight", type=float, default=MARK_WEIGHT)
     parser.add_argument("--folds", type=int, default=_FOLDS)
     args = parser.parse_args()
     if args.folds < 2:
         parser.error("--folds must be 2 or more: one fold is fitted on, another scored")
-    folder = args.shared / "eval" / "relevance"
+    folder = shared_folder(parser, args.shared, "eval/relevance")
     articles = {a["id"]: a for a in _jsonl(folder / "articles.jsonl")}
     labels = [lab for lab in _jsonl(folder / "dev_labels.jsonl") if lab["verdict"] != "borderline"]
     lexicon = default_lexicon()

@@ -16,6 +16,7 @@ import gzip
 import json
 from pathlib import Path
 
+from _shared import add_shared_option, shared_folder
 from trafilatura import bare_extraction
 
 from watcher.extraction.page import Article, decode_html, extract_page
@@ -43,10 +44,10 @@ def _cases(shared: Path) -> list[tuple[Path, str, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=Path(__file__).parents[2] / "shared")
+    add_shared_option(parser)
     parser.add_argument("--misses", action="store_true", help="list watcher's misses")
     args = parser.parse_args()
-    cases = _cases(args.shared)
+    cases = _cases(shared_folder(parser, args.shared, "pages/fundus"))
     ours = theirs = 0
     for path, url, expected in cases:
         body = gzip.decompress(path.read_bytes())
