@@ -303,3 +303,28 @@ def test_the_taught_models_fingerprint_sees_every_pattern_of_the_lexicon() -> No
         return base_fingerprint(build_lexicon([], [table]))
 
     assert topic("a") != topic("b")
+
+
+@pytest.mark.parametrize("weight", ["MARK_WEIGHT", "WORDING_MARK_WEIGHT"])
+def test_a_new_weight_for_marks_refits_the_taught_model(
+    monkeypatch: pytest.MonkeyPatch, weight: str
+) -> None:
+    """A release that weighs marks differently leaves the shipped examples and model as
+    they were: a model taught with the old weights is refitted with the new."""
+    before = base_fingerprint(default_lexicon())
+    monkeypatch.setattr(teach, weight, getattr(teach, weight) + 1)
+    assert base_fingerprint(default_lexicon()) != before
+
+
+def test_the_wording_model_weighs_a_mark_as_its_own_weight_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A mark weighs ``WORDING_MARK_WEIGHT`` in the wording's model and ``MARK_WEIGHT``
+    in the trees and the tie models: each as bench/teach.py measured it."""
+    base = shipped_examples()
+    marks = [judged(*festival(0), True, ["inter-korean"], default_lexicon(), base.top)]
+    model = fit_model(base, marks)
+    monkeypatch.setattr(teach, "WORDING_MARK_WEIGHT", teach.WORDING_MARK_WEIGHT + 3)
+    heavier = fit_model(base, marks)
+    assert heavier.wording != model.wording
+    assert (heavier.relevance, heavier.ties) == (model.relevance, model.ties)
