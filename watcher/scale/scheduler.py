@@ -44,6 +44,10 @@ _SCHEDULER_LOCK = 0x77736368  # "wsch": held by the one running scheduler
 _SWEEP_LIMIT = 20_000  # entry jobs enqueued per tick at most; the rest next tick
 _PRUNE_EVERY = timedelta(hours=1)
 _KEEP_FAILED_HOURS = 7 * 24
+# How long a tick waits for a queue connection. The pool reconnects in the background;
+# with the database down, psycopg_pool's default (30 s) held one tick through a whole
+# outage, saying nothing of it, where failing it lets the next tick try again and say why.
+_QUEUE_CONNECT_WAIT = 3.0
 
 _IN_FLIGHT = text(
     "SELECT queueing_lock FROM procrastinate_jobs"
@@ -75,7 +79,11 @@ class Dispatcher:
     def __init__(self, config: Config) -> None:
         dsn = conninfo(config.storage.database_url)  # WatcherError unless PostgreSQL
         self._stalled_seconds = config.queue.stalled_seconds
-        self._app = App(connector=PsycopgConnector(conninfo=dsn, min_size=1, max_size=2))
+        self._app = App(
+            connector=PsycopgConnector(
+                conninfo=dsn, min_size=1, max_size=2, timeout=_QUEUE_CONNECT_WAIT
+            )
+        )
         self._holder: Connection | None = None
         self._pruned_at: datetime | None = None
         self._analyzed_depth = 0
