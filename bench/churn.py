@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from _shared import add_shared_option
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
@@ -30,9 +31,7 @@ _WATCHED = 39
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
-    )
+    add_shared_option(parser)
     parser.add_argument("--trials", type=int, default=40)
     args = parser.parse_args()
     data = samples(labelled_folder(parser, args.shared))
